@@ -1,0 +1,19 @@
+//! Run-time support for `shapegrad` models.
+//!
+//! Generated code reaches this crate through `::shapegrad::__private`; users reach it through
+//! the `shapegrad` facade. Modules:
+//! - [`params`]: the parameter visitor every generated model implements, and flat-vector views.
+//! - [`error`]: run-time errors that name the tensor and both shapes.
+//! - [`init`]: seeded, reproducible initializers.
+//! - [`ops`]: kernels the derived backward passes call (VJP helpers dfdx lacks).
+#![forbid(unsafe_code)]
+
+pub use dfdx;
+
+pub mod error;
+pub mod init;
+pub mod ops;
+pub mod params;
+
+pub use error::{Error, Result};
+pub use params::{Model, Params, TensorPairVisitor, TensorVisitor, TensorVisitorMut};

@@ -1,0 +1,1 @@
+//! Kernels that derived backward passes call where dfdx has no single op.

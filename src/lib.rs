@@ -1,0 +1,28 @@
+//! # shapegrad
+//!
+//! A compile-time typed tensor DSL. Write a model inside [`model!`]; the macro checks every
+//! shape at compile time and derives the gradient by source transformation, emitting
+//! statically shaped dfdx code for the forward and backward passes.
+#![forbid(unsafe_code)]
+
+pub use shapegrad_macros::model;
+pub use shapegrad_runtime::*;
+
+/// Everything a user needs: the macro, dfdx's tensors and devices, the runtime traits.
+pub mod prelude {
+    pub use crate::init::Init;
+    pub use crate::model;
+    pub use crate::params::{num_params, set_flat, to_flat};
+    pub use crate::{Error, Model, Params};
+    pub use dfdx::prelude::{
+        AsArray, Const, Cpu, HasShape, NoneTape, OwnedTape, Rank0, Rank1, Rank2, Rank3, Tensor,
+        TensorFrom, TensorFromVec, ZerosTensor,
+    };
+}
+
+/// Paths the generated code uses. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use shapegrad_runtime::dfdx;
+    pub use shapegrad_runtime::*;
+}
