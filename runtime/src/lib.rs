@@ -6,14 +6,23 @@
 //! - [`error`]: run-time errors that name the tensor and both shapes.
 //! - [`init`]: seeded, reproducible initializers.
 //! - [`ops`]: kernels the derived backward passes call (VJP helpers dfdx lacks).
+//! - [`optim`], [`train`], [`data`], [`gradcheck`], [`io`], [`plot`]: training runtime.
+//! - [`quantum`]: state-vector simulator and differentiable quantum layers.
 #![forbid(unsafe_code)]
 
 pub use dfdx;
 
+pub mod data;
 pub mod error;
+pub mod gradcheck;
 pub mod init;
+pub mod io;
 pub mod ops;
+pub mod optim;
 pub mod params;
+pub mod plot;
+pub mod quantum;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use params::{Model, Params, TensorPairVisitor, TensorVisitor, TensorVisitorMut};
