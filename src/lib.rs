@@ -10,14 +10,14 @@ pub use shapegrad_runtime::*;
 
 /// Everything a user needs: the macro, dfdx's tensors and devices, the runtime traits.
 pub mod prelude {
+    pub use crate::dfdx::prelude::{
+        AsArray, Const, Cpu, HasShape, NoneTape, OwnedTape, Rank0, Rank1, Rank2, Rank3, Tensor,
+        TensorFrom, TensorFromVec, ZerosTensor,
+    };
     pub use crate::init::Init;
     pub use crate::model;
     pub use crate::params::{num_params, set_flat, to_flat};
     pub use crate::{Error, Model, Params};
-    pub use dfdx::prelude::{
-        AsArray, Const, Cpu, HasShape, NoneTape, OwnedTape, Rank0, Rank1, Rank2, Rank3, Tensor,
-        TensorFrom, TensorFromVec, ZerosTensor,
-    };
 }
 
 /// Paths the generated code uses. Not part of the public API.

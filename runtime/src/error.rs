@@ -20,9 +20,18 @@ pub enum Error {
     },
     /// A run-time dim is zero where the model needs at least one element (e.g. an empty batch
     /// passed to a mean).
-    Empty { context: String, tensor: String, dim: String },
+    Empty {
+        context: String,
+        tensor: String,
+        dim: String,
+    },
     /// A non-finite value appeared.
-    NonFinite { context: String, tensor: String, index: usize, value: f64 },
+    NonFinite {
+        context: String,
+        tensor: String,
+        index: usize,
+        value: f64,
+    },
     /// Anything else, with its message.
     Other(String),
 }

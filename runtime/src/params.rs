@@ -43,8 +43,11 @@ pub trait Params<E: Dtype, D: Device<E>> {
     /// Calls `v` once per tensor, in declaration order, names prefixed by `prefix`.
     fn visit_params<V: TensorVisitor<E, D>>(&self, prefix: &str, v: &mut V) -> Result<()>;
     /// Same as [`Params::visit_params`] with mutable access.
-    fn visit_params_mut<V: TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V)
-        -> Result<()>;
+    fn visit_params_mut<V: TensorVisitorMut<E, D>>(
+        &mut self,
+        prefix: &str,
+        v: &mut V,
+    ) -> Result<()>;
 }
 
 /// A trainable model: parameters plus a gradient type of the same layout.
@@ -93,7 +96,10 @@ pub fn param_infos<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &P) -> Vec<ParamI
     impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Collect {
         fn visit<S: Shape>(&mut self, name: &str, t: &Tensor<S, E, D>) -> Result<()> {
             use dfdx::shapes::HasShape;
-            self.0.push(ParamInfo { name: name.to_string(), shape: t.shape().concrete().into_iter().collect() });
+            self.0.push(ParamInfo {
+                name: name.to_string(),
+                shape: t.shape().concrete().into_iter().collect(),
+            });
             Ok(())
         }
     }
@@ -113,7 +119,11 @@ pub fn to_flat<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &P) -> Vec<f64> {
     struct Flatten(Vec<f64>);
     impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Flatten {
         fn visit<S: Shape>(&mut self, _: &str, t: &Tensor<S, E, D>) -> Result<()> {
-            self.0.extend(t.as_vec().into_iter().map(|x| x.to_f64().unwrap_or(f64::NAN)));
+            self.0.extend(
+                t.as_vec()
+                    .into_iter()
+                    .map(|x| x.to_f64().unwrap_or(f64::NAN)),
+            );
             Ok(())
         }
     }
@@ -140,7 +150,10 @@ pub fn set_flat<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &mut P, flat: &[f64]
             use dfdx::shapes::HasShape;
             let k = t.shape().num_elements();
             let (head, rest) = self.0.split_at(k);
-            let data: Vec<E> = head.iter().map(|&x| E::from_f64(x).unwrap_or_default()).collect();
+            let data: Vec<E> = head
+                .iter()
+                .map(|&x| E::from_f64(x).unwrap_or_default())
+                .collect();
             *t = t.device().tensor_from_vec(data, *t.shape());
             self.0 = rest;
             Ok(())
