@@ -28,7 +28,13 @@ pub fn check(rank: usize, perm: &[usize]) -> Result<(), String> {
 pub fn emit(node: &Node, perm: &[usize], a: &TokenStream, cx: &EmitCx) -> TokenStream {
     let dst = cx.shape_ty(&node.shape);
     let ax = cx.axes_ty(perm);
-    quote!((#a).permute::<#dst, #ax>())
+    if cx.taped {
+        // dfdx's permute keeps the tensor id; `a @ aᵀ` on a tape would then see one id twice
+        // and assert. A contiguous copy gets its own id (the oracle only, not the derived path).
+        quote!((#a).permute::<#dst, #ax>().contiguous())
+    } else {
+        quote!((#a).permute::<#dst, #ax>())
+    }
 }
 
 /// The inverse permutation.
