@@ -11,8 +11,8 @@ pub use shapegrad_runtime::*;
 /// Everything a user needs: the macro, dfdx's tensors and devices, the runtime traits.
 pub mod prelude {
     pub use crate::dfdx::prelude::{
-        AsArray, Const, Cpu, HasShape, NoneTape, OwnedTape, Rank0, Rank1, Rank2, Rank3, Tensor,
-        TensorFrom, TensorFromVec, ZerosTensor,
+        AsArray, Const, Cpu, HasShape, NoneTape, OwnedTape, Rank0, Rank1, Rank2, Rank3, Tensor, TensorFrom,
+        TensorFromVec, ZerosTensor,
     };
     pub use crate::init::Init;
     pub use crate::model;

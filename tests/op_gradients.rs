@@ -74,7 +74,11 @@ shapegrad::model! {
 }
 
 fn vals() -> impl Strategy<Value = (u64, usize, Vec<f64>)> {
-    (0u64..1000, 1usize..5, proptest::collection::vec(-1.5f64..1.5, 4..20))
+    (
+        0u64..1000,
+        1usize..5,
+        proptest::collection::vec(-1.5f64..1.5, 4..20),
+    )
 }
 
 macro_rules! op_tests {

@@ -39,14 +39,24 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Shape { context, tensor, expected, found } => write!(
+            Error::Shape {
+                context,
+                tensor,
+                expected,
+                found,
+            } => write!(
                 f,
                 "{context}: tensor `{tensor}` has shape {found}, but the model expects {expected}"
             ),
             Error::Empty { context, tensor, dim } => {
                 write!(f, "{context}: tensor `{tensor}` is empty along `{dim}`")
             }
-            Error::NonFinite { context, tensor, index, value } => write!(
+            Error::NonFinite {
+                context,
+                tensor,
+                index,
+                value,
+            } => write!(
                 f,
                 "{context}: tensor `{tensor}` holds a non-finite value {value} at flat index {index}"
             ),

@@ -59,14 +59,11 @@ impl Init {
         let n: usize = dims.iter().product();
         let (fan_in, fan_out) = fans(dims);
         let normal = |mean: f64, std: f64, rng: &mut dyn rand::RngCore| -> Vec<f64> {
-            let d =
-                Normal::new(mean, std.max(0.0)).unwrap_or_else(|_| Normal::new(0.0, 0.0).unwrap());
+            let d = Normal::new(mean, std.max(0.0)).unwrap_or_else(|_| Normal::new(0.0, 0.0).unwrap());
             (0..n).map(|_| d.sample(rng)).collect()
         };
         let uniform = |low: f64, high: f64, rng: &mut dyn rand::RngCore| -> Vec<f64> {
-            (0..n)
-                .map(|_| low + (high - low) * rng.gen::<f64>())
-                .collect()
+            (0..n).map(|_| low + (high - low) * rng.gen::<f64>()).collect()
         };
         match *self {
             Init::Zeros => vec![0.0; n],

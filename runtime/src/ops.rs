@@ -37,19 +37,14 @@ pub fn sign<S: Shape, E: Dtype, D: Device<E>>(x: Tensor<S, E, D>) -> Tensor<S, E
 }
 
 /// 1 where `a == b`, else 0 (routes `max`'s gradient to the maxima).
-pub fn eq_mask<S: Shape, E: Dtype, D: Device<E>>(
-    a: Tensor<S, E, D>,
-    b: Tensor<S, E, D>,
-) -> Tensor<S, E, D> {
+pub fn eq_mask<S: Shape, E: Dtype, D: Device<E>>(a: Tensor<S, E, D>, b: Tensor<S, E, D>) -> Tensor<S, E, D> {
     let dev = a.device().clone();
     let shape = *a.shape();
     TryEq::eq(&a, &b).choose(dev.ones_like(&shape), dev.zeros_like(&shape))
 }
 
 /// Starts recording `t` on a fresh tape (the dfdx-tape oracle traces every leaf this way).
-pub fn traced<S: Shape, E: Dtype, D: Device<E>>(
-    t: Tensor<S, E, D>,
-) -> Tensor<S, E, D, OwnedTape<E, D>> {
+pub fn traced<S: Shape, E: Dtype, D: Device<E>>(t: Tensor<S, E, D>) -> Tensor<S, E, D, OwnedTape<E, D>> {
     t.put_tape(OwnedTape::default())
 }
 

@@ -43,11 +43,7 @@ pub trait Params<E: Dtype, D: Device<E>> {
     /// Calls `v` once per tensor, in declaration order, names prefixed by `prefix`.
     fn visit_params<V: TensorVisitor<E, D>>(&self, prefix: &str, v: &mut V) -> Result<()>;
     /// Same as [`Params::visit_params`] with mutable access.
-    fn visit_params_mut<V: TensorVisitorMut<E, D>>(
-        &mut self,
-        prefix: &str,
-        v: &mut V,
-    ) -> Result<()>;
+    fn visit_params_mut<V: TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V) -> Result<()>;
 }
 
 /// A trainable model: parameters plus a gradient type of the same layout.
@@ -119,11 +115,8 @@ pub fn to_flat<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &P) -> Vec<f64> {
     struct Flatten(Vec<f64>);
     impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Flatten {
         fn visit<S: Shape>(&mut self, _: &str, t: &Tensor<S, E, D>) -> Result<()> {
-            self.0.extend(
-                t.as_vec()
-                    .into_iter()
-                    .map(|x| x.to_f64().unwrap_or(f64::NAN)),
-            );
+            self.0
+                .extend(t.as_vec().into_iter().map(|x| x.to_f64().unwrap_or(f64::NAN)));
             Ok(())
         }
     }
@@ -150,10 +143,7 @@ pub fn set_flat<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &mut P, flat: &[f64]
             use dfdx::shapes::HasShape;
             let k = t.shape().num_elements();
             let (head, rest) = self.0.split_at(k);
-            let data: Vec<E> = head
-                .iter()
-                .map(|&x| E::from_f64(x).unwrap_or_default())
-                .collect();
+            let data: Vec<E> = head.iter().map(|&x| E::from_f64(x).unwrap_or_default()).collect();
             *t = t.device().tensor_from_vec(data, *t.shape());
             self.0 = rest;
             Ok(())

@@ -13,7 +13,9 @@ pub fn rel_err(a: f64, b: f64) -> f64 {
 }
 
 pub fn input<E: shapegrad::dfdx::shapes::Dtype>(dev: &Cpu, b: usize, vals: &[f64]) -> X<E> {
-    let data: Vec<E> = (0..b * 4).map(|i| E::from_f64(vals[i % vals.len()]).unwrap()).collect();
+    let data: Vec<E> = (0..b * 4)
+        .map(|i| E::from_f64(vals[i % vals.len()]).unwrap())
+        .collect();
     dev.tensor_from_vec(data, (b, Const::<4>))
 }
 
@@ -81,8 +83,18 @@ macro_rules! check_grad {
         tape = tape.max(common::worst_diff(&to_flat(&gp_d), &to_flat(&gp_t)));
         let to64 = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<_>>();
         tape = tape.max(common::worst_diff(&to64(gx_d.as_vec()), &to64(gx_t.as_vec())));
-        assert!(fd <= 1e-6, "{}::{}: derived vs finite differences: worst rel. err {fd:e}", stringify!($Model), stringify!($f));
-        assert!(tape <= 1e-5, "{}::{}: derived vs dfdx tape: worst rel. err {tape:e}", stringify!($Model), stringify!($f));
+        assert!(
+            fd <= 1e-6,
+            "{}::{}: derived vs finite differences: worst rel. err {fd:e}",
+            stringify!($Model),
+            stringify!($f)
+        );
+        assert!(
+            tape <= 1e-5,
+            "{}::{}: derived vs dfdx tape: worst rel. err {tape:e}",
+            stringify!($Model),
+            stringify!($f)
+        );
         (fd, tape)
     }};
 }

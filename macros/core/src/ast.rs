@@ -194,9 +194,7 @@ impl Expr {
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Expr::Num {
-                value,
-                is_int: true,
-                ..
+                value, is_int: true, ..
             } => Some(*value as i64),
             Expr::Neg { inner, .. } => inner.as_int().map(|v| -v),
             Expr::Paren { inner, .. } => inner.as_int(),

@@ -44,6 +44,8 @@ pub struct Env<'a> {
     pub generics: Vec<Ident>,
     pub params: Vec<ParamInfo>,
     pub sigs: Vec<FnSig>,
+    /// Names whose declaration failed (already reported): their uses stay silent.
+    pub poisoned: std::collections::HashSet<String>,
 }
 
 /// Names the generated code uses for its own generic parameters.
@@ -57,6 +59,7 @@ pub fn declarations<'a>(cx: &Ctxt, model: &'a ModelDef) -> Env<'a> {
         generics: Vec::new(),
         params: Vec::new(),
         sigs: Vec::new(),
+        poisoned: Default::default(),
     };
     for d in &model.dims {
         check_dim_decl(cx, &mut env, d);
@@ -64,15 +67,8 @@ pub fn declarations<'a>(cx: &Ctxt, model: &'a ModelDef) -> Env<'a> {
     let mut seen_params: HashMap<String, &Ident> = HashMap::new();
     for p in &model.params {
         // A parameter name may appear once.
-        if let Some(prev) = seen_params.insert(p.name.to_string(), &p.name) {
-            cx.error(
-                p.name.span(),
-                format!(
-                    "parameter `{}` is declared twice (first at {:?})",
-                    p.name,
-                    prev.span()
-                ),
-            );
+        if seen_params.insert(p.name.to_string(), &p.name).is_some() {
+            cx.error(p.name.span(), format!("parameter `{}` is declared twice", p.name));
             continue;
         }
         let shape = resolve_shape(cx, &env, &p.shape);
@@ -92,26 +88,30 @@ pub fn declarations<'a>(cx: &Ctxt, model: &'a ModelDef) -> Env<'a> {
             }
         }
         let init = check_init(cx, &p.init);
-        if let (Some(shape), Some(init)) = (shape, init) {
-            env.params.push(ParamInfo {
+        match (shape, init) {
+            (Some(shape), Some(init)) => env.params.push(ParamInfo {
                 name: p.name.clone(),
                 shape,
                 init,
-            });
+            }),
+            // Already reported; uses of the name stay silent.
+            _ => {
+                env.poisoned.insert(p.name.to_string());
+            }
         }
     }
     let mut seen_fns: HashMap<String, ()> = HashMap::new();
     for f in &model.fns {
         // A function name may appear once.
         if seen_fns.insert(f.name.to_string(), ()).is_some() {
-            cx.error(
-                f.name.span(),
-                format!("function `{}` is defined twice", f.name),
-            );
+            cx.error(f.name.span(), format!("function `{}` is defined twice", f.name));
             continue;
         }
-        if let Some(sig) = check_signature(cx, &env, f) {
-            env.sigs.push(sig);
+        match check_signature(cx, &env, f) {
+            Some(sig) => env.sigs.push(sig),
+            None => {
+                env.poisoned.insert(f.name.to_string());
+            }
         }
     }
     env
@@ -121,7 +121,10 @@ pub fn declarations<'a>(cx: &Ctxt, model: &'a ModelDef) -> Env<'a> {
 fn check_dim_decl(cx: &Ctxt, env: &mut Env, d: &DimDecl) {
     let name = d.name.to_string();
     if RESERVED_DIMS.contains(&name.as_str()) {
-        cx.error(d.name.span(), format!("dim name `{name}` is reserved for the model's dtype/device parameters; pick another"));
+        cx.error(
+            d.name.span(),
+            format!("dim name `{name}` is reserved for the model's dtype/device parameters; pick another"),
+        );
         return;
     }
     if env.dims.contains_key(&name) {
@@ -184,10 +187,7 @@ fn check_init(cx: &Ctxt, init: &InitExpr) -> Option<InitKind> {
         } else {
             cx.error(
                 init.name.span(),
-                format!(
-                    "initializer `{name}` takes {n} argument(s), got {}",
-                    a.len()
-                ),
+                format!("initializer `{name}` takes {n} argument(s), got {}", a.len()),
             );
             false
         }
@@ -198,9 +198,7 @@ fn check_init(cx: &Ctxt, init: &InitExpr) -> Option<InitKind> {
         "constant" => want(1).then(|| InitKind::Constant(a[0].0))?,
         "normal" => want(2).then(|| InitKind::Normal(a[0].0, a[1].0))?,
         "uniform" => want(2).then(|| InitKind::Uniform(a[0].0, a[1].0))?,
-        "glorot" | "xavier" | "glorot_uniform" | "xavier_uniform" => {
-            want(0).then_some(InitKind::Glorot)?
-        }
+        "glorot" | "xavier" | "glorot_uniform" | "xavier_uniform" => want(0).then_some(InitKind::Glorot)?,
         "glorot_normal" | "xavier_normal" => want(0).then_some(InitKind::GlorotNormal)?,
         "he" | "kaiming" | "he_normal" | "kaiming_normal" => want(0).then_some(InitKind::He)?,
         "he_uniform" | "kaiming_uniform" => want(0).then_some(InitKind::HeUniform)?,

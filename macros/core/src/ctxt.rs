@@ -28,9 +28,7 @@ impl Ctxt {
             TokenTree::Ident(proc_macro2::Ident::new("a", start)),
             TokenTree::Ident(proc_macro2::Ident::new("b", end)),
         ]);
-        self.errors
-            .borrow_mut()
-            .push(syn::Error::new_spanned(ts, msg));
+        self.errors.borrow_mut().push(syn::Error::new_spanned(ts, msg));
     }
 
     /// Records a ready-made error (e.g. from syn's parser).

@@ -46,10 +46,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
             out.extend(model::fallback(def));
             continue;
         }
-        let lowered: Vec<(check::FnSig, lower::Lowered)> = lowered
-            .into_iter()
-            .map(|(s, l)| (s.0.clone_sig(), l))
-            .collect();
+        let lowered: Vec<(check::FnSig, lower::Lowered)> =
+            lowered.into_iter().map(|(s, l)| (s.0.clone_sig(), l)).collect();
         out.extend(model::model(&env, &lowered));
     }
     out

@@ -61,9 +61,7 @@ pub fn lower_fn(cx: &Ctxt, env: &Env, f: &FnDef, sig: &FnSig) -> Option<Lowered>
     };
     let mut inputs = Vec::new();
     for (i, (name, shape)) in sig.args.iter().enumerate() {
-        let id = lw
-            .graph
-            .push(Op::Input(i), vec![], shape.clone(), name.span());
+        let id = lw.graph.push(Op::Input(i), vec![], shape.clone(), name.span());
         inputs.push(id);
         scope.vars.insert(name.to_string(), Some(Val::T(id)));
         for d in &shape.0 {
@@ -245,8 +243,14 @@ impl Lowerer<'_> {
         if let Some(i) = self.env.params.iter().position(|p| p.name == name) {
             return Some(Val::T(self.param(i)));
         }
+        if self.env.poisoned.contains(&name) {
+            return None;
+        }
         if self.env.dims.contains_key(&name) {
-            cx.error(id.span(), format!("`{name}` is a dim, not a tensor; dims appear only in shapes like `[{name}, 4]`"));
+            cx.error(
+                id.span(),
+                format!("`{name}` is a dim, not a tensor; dims appear only in shapes like `[{name}, 4]`"),
+            );
             return None;
         }
         let mut known: Vec<String> = scope.vars.keys().cloned().collect();
@@ -254,7 +258,11 @@ impl Lowerer<'_> {
         known.sort();
         cx.error(
             id.span(),
-            format!("unknown name `{name}` in `{}`: not an argument, a `let` or a parameter (known: {})", scope.fn_name, known.join(", ")),
+            format!(
+                "unknown name `{name}` in `{}`: not an argument, a `let` or a parameter (known: {})",
+                scope.fn_name,
+                known.join(", ")
+            ),
         );
         None
     }
@@ -274,7 +282,10 @@ impl Lowerer<'_> {
         if op == BinOp::MatMul {
             let (Val::T(x), Val::T(y)) = (a, b) else {
                 let which = if matches!(a, Val::Num(_)) { lhs } else { rhs };
-                cx.error(op_span, format!("`@` needs tensors on both sides, but `{which}` is a number; use `*` to scale"));
+                cx.error(
+                    op_span,
+                    format!("`@` needs tensors on both sides, but `{which}` is a number; use `*` to scale"),
+                );
                 return None;
             };
             let (sa, sb) = (g.shape(x).clone(), g.shape(y).clone());
@@ -283,9 +294,7 @@ impl Lowerer<'_> {
                 if sa != sb {
                     cx.error(
                         op_span,
-                        format!(
-                            "a dot product needs equal lengths: `{lhs}` is {sa}, `{rhs}` is {sb}"
-                        ),
+                        format!("a dot product needs equal lengths: `{lhs}` is {sa}, `{rhs}` is {sb}"),
                     );
                     return None;
                 }
@@ -348,10 +357,7 @@ impl Lowerer<'_> {
                     Err(rule) => {
                         cx.error(
                             op_span,
-                            format!(
-                                "`{}`: {rule}: `{lhs}` is {sa}, `{rhs}` is {sb}",
-                                op.symbol()
-                            ),
+                            format!("`{}`: {rule}: `{lhs}` is {sa}, `{rhs}` is {sb}", op.symbol()),
                         );
                         return None;
                     }
@@ -410,13 +416,7 @@ impl Lowerer<'_> {
                 .0
                 .iter()
                 .enumerate()
-                .map(|(i, d)| {
-                    if axes.contains(&i) {
-                        Dim::lit(1)
-                    } else {
-                        d.clone()
-                    }
-                })
+                .map(|(i, d)| if axes.contains(&i) { Dim::lit(1) } else { d.clone() })
                 .collect(),
         );
         self.graph.reshape(y, kept)
@@ -461,6 +461,9 @@ impl Lowerer<'_> {
         if let Some(sig) = self.env.sigs.iter().find(|s| s.name == fname) {
             return self.inline(cx, whole, name, sig, args, scope);
         }
+        if self.env.poisoned.contains(&fname) {
+            return None;
+        }
         let c = split_args(args);
         // Evaluate the tensor operand(s) first, so errors inside them are reported.
         let first = c.pos.first().copied();
@@ -469,8 +472,7 @@ impl Lowerer<'_> {
                 || matches!(n, "softplus" | "gelu" | "stop_grad" | "transpose")
         };
         if let Some(u) = crate::ops::unary::from_name(&fname) {
-            let ok = c.only(cx, &fname, &[], &[])
-                & Self::want_args(cx, name, &c, 1, "1 tensor argument");
+            let ok = c.only(cx, &fname, &[], &[]) & Self::want_args(cx, name, &c, 1, "1 tensor argument");
             let x = self.expr(cx, first?, scope)?;
             if !ok {
                 return None;
@@ -481,8 +483,7 @@ impl Lowerer<'_> {
             });
         }
         if unary_like(&fname) {
-            let ok = c.only(cx, &fname, &[], &[])
-                & Self::want_args(cx, name, &c, 1, "1 tensor argument");
+            let ok = c.only(cx, &fname, &[], &[]) & Self::want_args(cx, name, &c, 1, "1 tensor argument");
             let xe = first?;
             let xv = self.expr(cx, xe, scope)?;
             if !ok {
@@ -542,7 +543,10 @@ impl Lowerer<'_> {
             "sum" | "mean" | "max" | "logsumexp" => {
                 let ok = c.only(cx, &fname, &["axis", "axes"], &["keepdim"]);
                 if c.pos.is_empty() || c.pos.len() > 2 {
-                    cx.error(name.span(), format!("`{fname}` takes a tensor and optionally an axis: `{fname}(x, axis = 1)`"));
+                    cx.error(
+                        name.span(),
+                        format!("`{fname}` takes a tensor and optionally an axis: `{fname}(x, axis = 1)`"),
+                    );
                     return None;
                 }
                 let xe = c.pos[0];
@@ -637,10 +641,7 @@ impl Lowerer<'_> {
                     return None;
                 }
                 if fname == "cross_entropy" && sa.is_scalar() {
-                    cx.error(
-                        name.span(),
-                        "`cross_entropy` needs a class axis (the last one)",
-                    );
+                    cx.error(name.span(), "`cross_entropy` needs a class axis (the last one)");
                     return None;
                 }
                 let g = &mut self.graph;
@@ -747,13 +748,7 @@ impl Lowerer<'_> {
             }
             "concat" => {
                 let ok = c.only(cx, "concat", &["axis"], &[])
-                    & Self::want_args(
-                        cx,
-                        name,
-                        &c,
-                        2,
-                        "2 tensors and an axis: `concat(a, b, axis = 1)`",
-                    );
+                    & Self::want_args(cx, name, &c, 2, "2 tensors and an axis: `concat(a, b, axis = 1)`");
                 let (ae, be) = (c.pos.first().copied()?, c.pos.get(1).copied()?);
                 let av = self.expr(cx, ae, scope);
                 let bv = self.expr(cx, be, scope);
@@ -779,10 +774,7 @@ impl Lowerer<'_> {
                         )))
                     }
                     Err(rule) => {
-                        cx.error(
-                            name.span(),
-                            format!("{rule}: `{ae}` is {sa}, `{be}` is {sb}"),
-                        );
+                        cx.error(name.span(), format!("{rule}: `{ae}` is {sa}, `{be}` is {sb}"));
                         None
                     }
                 }
@@ -835,20 +827,12 @@ impl Lowerer<'_> {
                         }
                     },
                     _ => {
-                        cx.error_range(
-                            idx_e.start(),
-                            idx_e.end(),
-                            "`slice` needs a range like `0..3`",
-                        );
+                        cx.error_range(idx_e.start(), idx_e.end(), "`slice` needs a range like `0..3`");
                         return None;
                     }
                 };
                 if let Err(rule) = slice::out_shape(&xs, axis, start, end) {
-                    cx.error_range(
-                        idx_e.start(),
-                        idx_e.end(),
-                        format!("{rule} (`{xe}` is {xs})"),
-                    );
+                    cx.error_range(idx_e.start(), idx_e.end(), format!("{rule} (`{xe}` is {xs})"));
                     return None;
                 }
                 let s = self.graph.slice(x, axis, start, end);
@@ -859,8 +843,7 @@ impl Lowerer<'_> {
                 }))
             }
             _ => {
-                let mut known: Vec<String> =
-                    self.env.sigs.iter().map(|s| s.name.to_string()).collect();
+                let mut known: Vec<String> = self.env.sigs.iter().map(|s| s.name.to_string()).collect();
                 known.sort();
                 cx.error(
                     name.span(),
@@ -884,9 +867,7 @@ impl Lowerer<'_> {
         for it in items {
             match it {
                 Expr::Num {
-                    value,
-                    is_int: true,
-                    ..
+                    value, is_int: true, ..
                 } => dims.push(Dim::lit(*value as usize)),
                 Expr::Var(id) => {
                     let name = id.to_string();
@@ -964,9 +945,7 @@ impl Lowerer<'_> {
                 cx.error_range(
                     ae.start(),
                     ae.end(),
-                    format!(
-                        "argument `{pname}` of `{fname}` must be {pshape}, but `{ae}` is {actual}"
-                    ),
+                    format!("argument `{pname}` of `{fname}` must be {pshape}, but `{ae}` is {actual}"),
                 );
                 ok = false;
                 continue;

@@ -69,11 +69,7 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
 
     let pnames: Vec<&Ident> = env.params.iter().map(|p| &p.name).collect();
     let pstrs: Vec<String> = pnames.iter().map(|p| p.to_string()).collect();
-    let ptys: Vec<TokenStream> = env
-        .params
-        .iter()
-        .map(|p| tensor_ty(&plain, &p.shape))
-        .collect();
+    let ptys: Vec<TokenStream> = env.params.iter().map(|p| tensor_ty(&plain, &p.shape)).collect();
     let pdocs: Vec<String> = env
         .params
         .iter()
@@ -107,8 +103,7 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
         .iter()
         .map(|(sig, low)| function(env, &grads_name, sig, low))
         .collect();
-    let grads_doc =
-        format!("The gradient of every parameter of [`{name}`]: same fields, same shapes.");
+    let grads_doc = format!("The gradient of every parameter of [`{name}`]: same fields, same shapes.");
 
     quote! {
         #(#attrs)*
@@ -214,7 +209,9 @@ fn prologue(env: &Env, sig: &FnSig) -> TokenStream {
                 let slot = format_ident!("__slot_{}", r);
                 if !slots.contains(r) {
                     slots.push(r.clone());
-                    out.extend(quote!(let mut #slot: ::core::option::Option<usize> = ::core::option::Option::None;));
+                    out.extend(
+                        quote!(let mut #slot: ::core::option::Option<usize> = ::core::option::Option::None;),
+                    );
                 }
                 let call = quote!(#rt::ops::bind_dim(__ctx, #arg_s, #shape_s, &#rt::ops::dims_of(#arg), #axis, &mut #slot, #r)?);
                 if declared.contains(r) {
@@ -314,12 +311,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
             wrt.push(match low.params[i] {
                 Some(id) => id,
                 // Not read by this function: its gradient is zero.
-                None => graph.push(
-                    crate::ir::Op::Param(i),
-                    vec![],
-                    p.shape.clone(),
-                    p.name.span(),
-                ),
+                None => graph.push(crate::ir::Op::Param(i), vec![], p.shape.clone(), p.name.span()),
             });
         }
         if with_inputs {
@@ -337,9 +329,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
     let grad_fn = format_ident!("{}_and_grad", fname);
     let (stmts, value, g) = derived(false);
     let gp = &g[..pnames.len()];
-    let doc = format!(
-        "`{fname}` and its gradient with respect to every parameter, derived at compile time."
-    );
+    let doc = format!("`{fname}` and its gradient with respect to every parameter, derived at compile time.");
     out.extend(quote! {
         #[doc = #doc]
         #[allow(unused_variables, unused_mut, clippy::all)]
@@ -353,11 +343,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
     let grad_in_fn = format_ident!("{}_and_grad_inputs", fname);
     let (stmts, value, g) = derived(true);
     let (gp, gi) = g.split_at(pnames.len());
-    let in_tys: Vec<TokenStream> = sig
-        .args
-        .iter()
-        .map(|(_, s)| tensor_ty(&plain_cx, s))
-        .collect();
+    let in_tys: Vec<TokenStream> = sig.args.iter().map(|(_, s)| tensor_ty(&plain_cx, s)).collect();
     let doc = format!("`{fname}`, its parameter gradient and the gradient with respect to each input ({}), derived at compile time.", arg_names.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "));
     out.extend(quote! {
         #[doc = #doc]

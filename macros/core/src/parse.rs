@@ -5,9 +5,7 @@
 use crate::ast::*;
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
-use syn::{
-    braced, bracketed, parenthesized, Attribute, Ident, LitFloat, LitInt, Token, Visibility,
-};
+use syn::{braced, bracketed, parenthesized, Attribute, Ident, LitFloat, LitInt, Token, Visibility};
 
 mod kw {
     syn::custom_keyword!(dims);
@@ -95,7 +93,10 @@ impl Parse for DimDecl {
         }
         let kind: Ident = input.parse()?;
         match kind.to_string().as_str() {
-            "batch" | "runtime" | "time" | "seq" => Ok(DimDecl { name, kind: DimDeclKind::Runtime }),
+            "batch" | "runtime" | "time" | "seq" => Ok(DimDecl {
+                name,
+                kind: DimDeclKind::Runtime,
+            }),
             other => Err(syn::Error::new(
                 kind.span(),
                 format!(
@@ -213,9 +214,7 @@ impl Parse for FnDef {
         }
         let tail = parse_expr(&body, 0)?;
         if !body.is_empty() {
-            return Err(
-                body.error("expected the end of the function body after its final expression")
-            );
+            return Err(body.error("expected the end of the function body after its final expression"));
         }
         Ok(FnDef {
             attrs,
@@ -406,22 +405,16 @@ mod tests {
 
     #[test]
     fn precedence_matmul_binds_tighter_than_plus() {
-        let e: Expr = syn::parse::Parser::parse2(
-            |i: ParseStream| parse_expr(i, 0),
-            quote!(a + b @ c * d - -e),
-        )
-        .unwrap();
+        let e: Expr =
+            syn::parse::Parser::parse2(|i: ParseStream| parse_expr(i, 0), quote!(a + b @ c * d - -e))
+                .unwrap();
         assert_eq!(e.to_string(), "a + b @ c * d - -e");
         match e {
             Expr::Binary {
-                op: BinOp::Sub,
-                lhs,
-                ..
+                op: BinOp::Sub, lhs, ..
             } => match *lhs {
                 Expr::Binary {
-                    op: BinOp::Add,
-                    rhs,
-                    ..
+                    op: BinOp::Add, rhs, ..
                 } => {
                     assert!(matches!(*rhs, Expr::Binary { op: BinOp::Mul, .. }))
                 }
@@ -443,8 +436,7 @@ mod tests {
 
     #[test]
     fn missing_tail_expression_is_an_error_not_a_panic() {
-        let r: syn::Result<File> =
-            syn::parse2(quote! { struct M { fn f(x: [2]) -> [2] { let y = x; } } });
+        let r: syn::Result<File> = syn::parse2(quote! { struct M { fn f(x: [2]) -> [2] { let y = x; } } });
         assert!(r.is_err());
     }
 }

@@ -37,13 +37,7 @@ pub fn out_shape(a: &Shape, b: &Shape, axis: usize) -> Result<Shape, String> {
     }
 }
 
-pub fn emit(
-    node: &Node,
-    axis: usize,
-    left: usize,
-    args: &[TokenStream],
-    cx: &EmitCx,
-) -> TokenStream {
+pub fn emit(node: &Node, axis: usize, left: usize, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
     let rt = &cx.rt;
     let (a, b) = (&args[0], &args[1]);
     let total = node.shape.0[axis].as_lit().unwrap_or(left);
@@ -65,13 +59,7 @@ pub fn emit(
 }
 
 /// The gradient of a concatenation is the two slices of `g`.
-pub fn vjp(
-    gr: &mut Graph,
-    axis: usize,
-    left: usize,
-    node: &Node,
-    g: NodeId,
-) -> Vec<Option<NodeId>> {
+pub fn vjp(gr: &mut Graph, axis: usize, left: usize, node: &Node, g: NodeId) -> Vec<Option<NodeId>> {
     let total = node.shape.0[axis].as_lit().unwrap_or(left);
     vec![
         Some(gr.slice(g, axis, 0, left)),

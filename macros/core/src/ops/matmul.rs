@@ -12,9 +12,7 @@ pub fn out_shape(a: &Shape, b: &Shape) -> Result<Shape, String> {
         if ka == kb {
             Ok(())
         } else {
-            Err(format!(
-                "matmul needs the inner dims to agree ({ka} vs {kb})"
-            ))
+            Err(format!("matmul needs the inner dims to agree ({ka} vs {kb})"))
         }
     };
     let d = |s: &Shape, i: usize| s.0[i].clone();

@@ -22,9 +22,7 @@ use proc_macro2::TokenStream;
 /// The dfdx expression computing `node` from its operands' expressions `args`.
 pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
     match &node.op {
-        Op::Input(_) | Op::Param(_) | Op::Fill(_) | Op::StopGrad | Op::EqMask => {
-            leaf::emit(node, args, cx)
-        }
+        Op::Input(_) | Op::Param(_) | Op::Fill(_) | Op::StopGrad | Op::EqMask => leaf::emit(node, args, cx),
         Op::Unary(u) => unary::emit(*u, &args[0], cx),
         Op::Scale(_) | Op::AddScalar(_) | Op::PowScalar(_) => scalar::emit(node, &args[0], cx),
         Op::Binary(b) => binary::emit(*b, &args[0], &args[1]),

@@ -1,0 +1,8 @@
+shapegrad::model! {
+    struct M {
+        dims { B: batch }
+        params { w: [3, 4] = glorot }
+        fn forward(x: [B, 3]) -> [B] { sum(x @ w, dim = 1) }
+    }
+}
+fn main() {}

@@ -1,0 +1,8 @@
+shapegrad::model! {
+    struct M {
+        dims { B: batch }
+        params { w: [3, 1] = lecun }
+        fn forward(x: [B, 3]) -> [B, 1] { x @ w }
+    }
+}
+fn main() {}
