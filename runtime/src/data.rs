@@ -35,7 +35,9 @@ pub fn shuffled_indices(n: usize, seed: u64) -> Vec<usize> {
 /// reads the data in storage order.
 pub fn train_val_split(n: usize, val_fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
     if !(0.0..=1.0).contains(&val_fraction) {
-        return Err(Error::Other(format!("train_val_split: val_fraction must be in [0, 1], got {val_fraction}")));
+        return Err(Error::Other(format!(
+            "train_val_split: val_fraction must be in [0, 1], got {val_fraction}"
+        )));
     }
     let n_val = ((n as f64) * val_fraction).round() as usize;
     let idx = shuffled_indices(n, seed);
@@ -84,7 +86,11 @@ impl Batches {
         if let Order::Shuffled { seed, epoch } = order {
             order_v.shuffle(&mut StdRng::seed_from_u64(epoch_seed(seed, epoch)));
         }
-        Self { order: order_v, batch_size: batch_size.max(1), drop_last }
+        Self {
+            order: order_v,
+            batch_size: batch_size.max(1),
+            drop_last,
+        }
     }
 
     /// Batches over all of `0..n`.
@@ -185,7 +191,10 @@ pub fn tensor_from_flat<const N: usize, T: Copy + Into<f64>, E: Dtype, D: Device
             found: format!("{} values", flat.len()),
         });
     }
-    let data: Vec<E> = flat.iter().map(|&v| E::from_f64(v.into()).unwrap_or_default()).collect();
+    let data: Vec<E> = flat
+        .iter()
+        .map(|&v| E::from_f64(v.into()).unwrap_or_default())
+        .collect();
     Ok(dev.tensor_from_vec(data, (flat.len() / N, Const)))
 }
 
@@ -234,7 +243,10 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, (0..10).collect::<Vec<_>>());
         let d = Batches::over(10, 3, Order::Sequential, true);
-        assert_eq!(d.iter().map(<[usize]>::len).collect::<Vec<_>>(), vec![3, 3, 3]);
+        assert_eq!(
+            d.iter().map(<[usize]>::len).collect::<Vec<_>>(),
+            vec![3, 3, 3]
+        );
         let e1 = Batches::over(10, 3, Order::Shuffled { seed: 1, epoch: 1 }, false);
         assert_ne!(b.order(), e1.order());
     }

@@ -33,7 +33,13 @@ pub struct GradcheckConfig {
 
 impl Default for GradcheckConfig {
     fn default() -> Self {
-        Self { eps: 1e-6, rtol: 1e-5, atol: 1e-8, max_entries: None, seed: 0 }
+        Self {
+            eps: 1e-6,
+            rtol: 1e-5,
+            atol: 1e-8,
+            max_entries: None,
+            seed: 0,
+        }
     }
 }
 
@@ -107,7 +113,12 @@ impl fmt::Display for GradcheckReport {
 
 /// Compares `grads` (the derived gradient of `loss` at `model`) with central differences of
 /// `loss`. `loss` is evaluated on a private copy of the model; `model` is not changed.
-pub fn gradcheck<E, D, M, F>(model: &M, grads: &M::Grads, mut loss: F, cfg: &GradcheckConfig) -> Result<GradcheckReport>
+pub fn gradcheck<E, D, M, F>(
+    model: &M,
+    grads: &M::Grads,
+    mut loss: F,
+    cfg: &GradcheckConfig,
+) -> Result<GradcheckReport>
 where
     E: Dtype,
     D: Device<E>,
@@ -131,7 +142,10 @@ where
         owner.extend((0..info.numel()).map(|i| (k, i)));
     }
     let mut entries: Vec<usize> = match cfg.max_entries {
-        Some(m) if m < x.len() => shuffled_indices(x.len(), cfg.seed).into_iter().take(m).collect(),
+        Some(m) if m < x.len() => shuffled_indices(x.len(), cfg.seed)
+            .into_iter()
+            .take(m)
+            .collect(),
         _ => (0..x.len()).collect(),
     };
     entries.sort_unstable();
@@ -139,7 +153,13 @@ where
     let round = |v: f64| E::from_f64(v).and_then(|e| e.to_f64()).unwrap_or(v);
     let mut probe = model.clone();
     let mut xp = x.clone();
-    let mut report = GradcheckReport { worst: None, checked: 0, failures: 0, rtol: cfg.rtol, atol: cfg.atol };
+    let mut report = GradcheckReport {
+        worst: None,
+        checked: 0,
+        failures: 0,
+        rtol: cfg.rtol,
+        atol: cfg.atol,
+    };
     for i in entries {
         let h = cfg.eps * x[i].abs().max(1.0);
         let (hi, lo) = (round(x[i] + h), round(x[i] - h));
@@ -155,14 +175,26 @@ where
         let diff = (a - numeric).abs();
         let scale = a.abs().max(numeric.abs());
         let rel_err = if diff == 0.0 { 0.0 } else { diff / scale };
-        let violation = if diff == 0.0 { 0.0 } else { diff / (cfg.atol + cfg.rtol * scale) };
+        let violation = if diff == 0.0 {
+            0.0
+        } else {
+            diff / (cfg.atol + cfg.rtol * scale)
+        };
         // NaN compares false: count it as the worst possible.
-        let violation = if violation.is_nan() { f64::INFINITY } else { violation };
+        let violation = if violation.is_nan() {
+            f64::INFINITY
+        } else {
+            violation
+        };
         report.checked += 1;
         if violation > 1.0 {
             report.failures += 1;
         }
-        if report.worst.as_ref().is_none_or(|w| violation > w.violation) {
+        if report
+            .worst
+            .as_ref()
+            .is_none_or(|w| violation > w.violation)
+        {
             let (k, index) = owner[i];
             report.worst = Some(EntryCheck {
                 name: infos[k].name.clone(),

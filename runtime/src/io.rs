@@ -83,7 +83,11 @@ fn decode<E: Dtype>(bytes: &[u8], dtype: StDtype) -> Vec<E> {
             .collect(),
         _ => bytes
             .chunks_exact(8)
-            .map(|c| conv(f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])))
+            .map(|c| {
+                conv(f64::from_le_bytes([
+                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                ]))
+            })
             .collect(),
     }
 }
@@ -110,14 +114,24 @@ impl View for &OwnedView {
 }
 
 /// The checkpoint bytes of `model`, with extra `metadata` entries (e.g. `("step", "1200")`).
-pub fn to_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(model: &P, metadata: &[(&str, &str)]) -> Result<Vec<u8>> {
+pub fn to_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(
+    model: &P,
+    metadata: &[(&str, &str)],
+) -> Result<Vec<u8>> {
     let dtype = st_dtype::<E>()?;
     struct Collect(Vec<(String, OwnedView)>, StDtype);
     impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Collect {
         fn visit<S: Shape>(&mut self, name: &str, t: &Tensor<S, E, D>) -> Result<()> {
             let shape = t.shape().concrete().into_iter().collect();
             let data = encode(&t.as_vec(), self.1);
-            self.0.push((name.to_string(), OwnedView { dtype: self.1, shape, data }));
+            self.0.push((
+                name.to_string(),
+                OwnedView {
+                    dtype: self.1,
+                    shape,
+                    data,
+                },
+            ));
             Ok(())
         }
     }
@@ -127,7 +141,9 @@ pub fn to_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(model: &P, metadata: &[
     let mut meta: HashMap<String, String> = HashMap::new();
     for (k, v) in metadata {
         if k.starts_with("shapegrad.") || *k == FORMAT_KEY {
-            return Err(Error::Other(format!("checkpoint metadata key `{k}` is reserved")));
+            return Err(Error::Other(format!(
+                "checkpoint metadata key `{k}` is reserved"
+            )));
         }
         meta.insert(k.to_string(), v.to_string());
     }
@@ -135,16 +151,24 @@ pub fn to_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(model: &P, metadata: &[
     meta.insert(CHECKSUM_KIND_KEY.into(), CHECKSUM_KIND.into());
     for (name, view) in &c.0 {
         if !seen.insert(name.as_str()) {
-            return Err(Error::Other(format!("the model has two tensors named `{name}`; a checkpoint needs unique names")));
+            return Err(Error::Other(format!(
+                "the model has two tensors named `{name}`; a checkpoint needs unique names"
+            )));
         }
-        meta.insert(format!("{CHECKSUM_PREFIX}{name}"), format!("{:016x}", fnv1a64(&view.data)));
+        meta.insert(
+            format!("{CHECKSUM_PREFIX}{name}"),
+            format!("{:016x}", fnv1a64(&view.data)),
+        );
     }
     safetensors::serialize(c.0.iter().map(|(n, v)| (n.as_str(), v)), &Some(meta))
         .map_err(|e| Error::Other(format!("cannot serialize checkpoint: {e}")))
 }
 
 /// Saves `model` to `path` atomically (see the module docs). Parent directories are created.
-pub fn save<E: Dtype, D: Device<E>, P: Params<E, D>>(model: &P, path: impl AsRef<Path>) -> Result<()> {
+pub fn save<E: Dtype, D: Device<E>, P: Params<E, D>>(
+    model: &P,
+    path: impl AsRef<Path>,
+) -> Result<()> {
     save_with_metadata(model, path, &[])
 }
 
@@ -163,7 +187,8 @@ pub fn save_with_metadata<E: Dtype, D: Device<E>, P: Params<E, D>>(
 pub fn read_metadata(path: impl AsRef<Path>) -> Result<HashMap<String, String>> {
     let path = path.as_ref();
     let bytes = read(path)?;
-    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(&path.display().to_string(), &e))?;
+    let (_, meta) =
+        SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(&path.display().to_string(), &e))?;
     Ok(meta
         .metadata()
         .clone()
@@ -174,14 +199,21 @@ pub fn read_metadata(path: impl AsRef<Path>) -> Result<HashMap<String, String>> 
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|e| Error::Other(format!("cannot read checkpoint `{}`: {e}", path.display())))
+    fs::read(path)
+        .map_err(|e| Error::Other(format!("cannot read checkpoint `{}`: {e}", path.display())))
 }
 
 fn corrupt(source: &str, e: &SafeTensorError) -> Error {
     let why = match e {
-        SafeTensorError::HeaderTooSmall => "it is shorter than the 8-byte header length (truncated?)".to_string(),
-        SafeTensorError::InvalidHeaderLength => "its header length runs past the end of the file (truncated?)".to_string(),
-        SafeTensorError::HeaderTooLarge => "its header length field is implausibly large".to_string(),
+        SafeTensorError::HeaderTooSmall => {
+            "it is shorter than the 8-byte header length (truncated?)".to_string()
+        }
+        SafeTensorError::InvalidHeaderLength => {
+            "its header length runs past the end of the file (truncated?)".to_string()
+        }
+        SafeTensorError::HeaderTooLarge => {
+            "its header length field is implausibly large".to_string()
+        }
         SafeTensorError::InvalidHeader => "its header is not valid UTF-8".to_string(),
         SafeTensorError::InvalidHeaderStart | SafeTensorError::InvalidHeaderDeserialization => {
             "its header is not valid safetensors JSON".to_string()
@@ -189,12 +221,18 @@ fn corrupt(source: &str, e: &SafeTensorError) -> Error {
         SafeTensorError::MetadataIncompleteBuffer => {
             "the data section's length disagrees with the header (truncated or padded?)".to_string()
         }
-        SafeTensorError::InvalidOffset(name) => format!("the data offsets of tensor `{name}` are inconsistent"),
-        SafeTensorError::TensorInvalidInfo => "a tensor's byte length disagrees with its shape and dtype".to_string(),
+        SafeTensorError::InvalidOffset(name) => {
+            format!("the data offsets of tensor `{name}` are inconsistent")
+        }
+        SafeTensorError::TensorInvalidInfo => {
+            "a tensor's byte length disagrees with its shape and dtype".to_string()
+        }
         SafeTensorError::ValidationOverflow => "a tensor's shape overflows".to_string(),
         other => format!("{other:?}"),
     };
-    Error::Other(format!("checkpoint `{source}` is corrupt or not a safetensors file: {why}"))
+    Error::Other(format!(
+        "checkpoint `{source}` is corrupt or not a safetensors file: {why}"
+    ))
 }
 
 fn dims(shape: &[usize]) -> String {
@@ -202,14 +240,21 @@ fn dims(shape: &[usize]) -> String {
 }
 
 /// Loads `path` into `model`; on any error `model` is unchanged.
-pub fn load<E: Dtype, D: Device<E>, P: Params<E, D>>(model: &mut P, path: impl AsRef<Path>) -> Result<()> {
+pub fn load<E: Dtype, D: Device<E>, P: Params<E, D>>(
+    model: &mut P,
+    path: impl AsRef<Path>,
+) -> Result<()> {
     let path = path.as_ref();
     let bytes = read(path)?;
     from_bytes(model, &bytes, &path.display().to_string())
 }
 
 /// Loads checkpoint `bytes` (named `source` in errors) into `model`; all or nothing.
-pub fn from_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(model: &mut P, bytes: &[u8], source: &str) -> Result<()> {
+pub fn from_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(
+    model: &mut P,
+    bytes: &[u8],
+    source: &str,
+) -> Result<()> {
     let want = st_dtype::<E>()?;
     let st = SafeTensors::deserialize(bytes).map_err(|e| corrupt(source, &e))?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(source, &e))?;
@@ -223,7 +268,11 @@ pub fn from_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(model: &mut P, bytes:
     let infos = param_infos(model);
     let model_names: HashSet<&str> = infos.iter().map(|i| i.name.as_str()).collect();
     let file_names: Vec<String> = st.names().into_iter().cloned().collect();
-    let unknown: Vec<&str> = file_names.iter().map(String::as_str).filter(|n| !model_names.contains(n)).collect();
+    let unknown: Vec<&str> = file_names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !model_names.contains(n))
+        .collect();
 
     let mut values: HashMap<&str, Vec<E>> = HashMap::with_capacity(infos.len());
     for info in &infos {
@@ -233,7 +282,10 @@ pub fn from_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(model: &mut P, bytes:
                 let hint = if unknown.is_empty() {
                     String::new()
                 } else {
-                    format!("; the file has tensors the model lacks: {} (renamed?)", unknown.join(", "))
+                    format!(
+                        "; the file has tensors the model lacks: {} (renamed?)",
+                        unknown.join(", ")
+                    )
                 };
                 return Err(Error::Other(format!(
                     "checkpoint `{source}` has no tensor `{}` (the model's `{}` has shape {}){hint}",
@@ -301,7 +353,9 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// rename itself is durable. Creates missing parent directories. Readers see the old content or
 /// the new, never a partial file.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |what: &str, e: std::io::Error| Error::Other(format!("cannot {what} `{}`: {e}", path.display()));
+    let io = |what: &str, e: std::io::Error| {
+        Error::Other(format!("cannot {what} `{}`: {e}", path.display()))
+    };
     let name = path
         .file_name()
         .ok_or_else(|| Error::Other(format!("`{}` is not a file path", path.display())))?;

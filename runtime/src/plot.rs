@@ -28,11 +28,17 @@ pub struct Series {
 impl Series {
     /// A series from points.
     pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points }
+        Self {
+            name: name.into(),
+            points,
+        }
     }
     /// A series `y[i]` against `x = i` (a loss curve by step or epoch).
     pub fn from_ys(name: impl Into<String>, ys: &[f64]) -> Self {
-        Self::new(name, ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect())
+        Self::new(
+            name,
+            ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(),
+        )
     }
 }
 
@@ -56,7 +62,14 @@ pub struct Figure {
 impl Figure {
     /// An 800×500 figure with a title and no axis labels.
     pub fn new(title: impl Into<String>) -> Self {
-        Self { title: title.into(), x_label: String::new(), y_label: String::new(), width: 800, height: 500, log_y: false }
+        Self {
+            title: title.into(),
+            x_label: String::new(),
+            y_label: String::new(),
+            width: 800,
+            height: 500,
+            log_y: false,
+        }
     }
     /// Sets the axis labels.
     pub fn labels(mut self, x: impl Into<String>, y: impl Into<String>) -> Self {
@@ -95,7 +108,13 @@ pub struct Grid {
 impl Grid {
     /// A grid over `[0, cols] × [0, rows]` (cell indices), e.g. a weight matrix or a lattice.
     pub fn new(rows: usize, cols: usize, values: Vec<f64>) -> Self {
-        Self { rows, cols, values, x_range: (0.0, cols as f64), y_range: (0.0, rows as f64) }
+        Self {
+            rows,
+            cols,
+            values,
+            x_range: (0.0, cols as f64),
+            y_range: (0.0, rows as f64),
+        }
     }
     /// Sets the extent (e.g. the physical coordinates of a phase diagram).
     pub fn extent(mut self, x: (f64, f64), y: (f64, f64)) -> Self {
@@ -108,7 +127,8 @@ impl Grid {
 /// `root/name`, created if missing: the results folder of one example.
 pub fn results_dir(root: impl AsRef<Path>, name: &str) -> Result<PathBuf> {
     let dir = root.as_ref().join(name);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Other(format!("cannot create `{}`: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::Other(format!("cannot create `{}`: {e}", dir.display())))?;
     Ok(dir)
 }
 
@@ -145,7 +165,9 @@ fn svg_path(dir: &Path, file: &str) -> PathBuf {
 
 /// Range of the finite values, padded by 5%; a degenerate range is widened.
 fn padded(vals: impl Iterator<Item = f64>, log: bool) -> Option<Range<f64>> {
-    let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+    let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+        (l.min(v), h.max(v))
+    });
     if !lo.is_finite() || !hi.is_finite() {
         return None;
     }
@@ -154,7 +176,11 @@ fn padded(vals: impl Iterator<Item = f64>, log: bool) -> Option<Range<f64>> {
         let pad = ((h - l) * 0.05).max(0.1);
         return Some(10f64.powf(l - pad)..10f64.powf(h + pad));
     }
-    let pad = if hi > lo { (hi - lo) * 0.05 } else { lo.abs().max(1.0) * 0.5 };
+    let pad = if hi > lo {
+        (hi - lo) * 0.05
+    } else {
+        lo.abs().max(1.0) * 0.5
+    };
     Some(lo - pad..hi + pad)
 }
 
@@ -181,21 +207,38 @@ enum Kind {
     Scatter,
 }
 
-fn xy_figure(dir: &Path, file: &str, fig: &Figure, series: &[Series], kind: Kind) -> Result<PathBuf> {
+fn xy_figure(
+    dir: &Path,
+    file: &str,
+    fig: &Figure,
+    series: &[Series],
+    kind: Kind,
+) -> Result<PathBuf> {
     let path = svg_path(dir, file);
     let name = path.display().to_string();
     let err = draw_err(&name);
     let keep = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && (!fig.log_y || y > 0.0);
-    let pts: Vec<Vec<(f64, f64)>> = series.iter().map(|s| s.points.iter().copied().filter(keep).collect()).collect();
+    let pts: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .map(|s| s.points.iter().copied().filter(keep).collect())
+        .collect();
     let xr = padded(pts.iter().flatten().map(|p| p.0), false).unwrap_or(0.0..1.0);
-    let yr = padded(pts.iter().flatten().map(|p| p.1), fig.log_y).unwrap_or(if fig.log_y { 0.1..10.0 } else { 0.0..1.0 });
+    let yr = padded(pts.iter().flatten().map(|p| p.1), fig.log_y).unwrap_or(if fig.log_y {
+        0.1..10.0
+    } else {
+        0.0..1.0
+    });
 
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (fig.width, fig.height)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
         let mut builder = ChartBuilder::on(&root);
-        builder.caption(&fig.title, ("sans-serif", 22)).margin(12).x_label_area_size(44).y_label_area_size(70);
+        builder
+            .caption(&fig.title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(70);
         // The same drawing code for both y scales; the chart types differ, hence a macro.
         macro_rules! draw {
             ($chart:expr, $xfmt:expr, $yfmt:expr) => {{
@@ -214,7 +257,9 @@ fn xy_figure(dir: &Path, file: &str, fig: &Figure, series: &[Series], kind: Kind
                 for (i, (s, p)) in series.iter().zip(&pts).enumerate() {
                     let c = color(i);
                     let anno = match kind {
-                        Kind::Line => chart.draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2))).map_err(&err)?,
+                        Kind::Line => chart
+                            .draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
+                            .map_err(&err)?,
                         Kind::Scatter => chart
                             .draw_series(p.iter().map(|&q| Circle::new(q, 3, c.mix(0.7).filled())))
                             .map_err(&err)?,
@@ -222,7 +267,9 @@ fn xy_figure(dir: &Path, file: &str, fig: &Figure, series: &[Series], kind: Kind
                     let anno = anno.label(s.name.as_str());
                     match kind {
                         Kind::Line => {
-                            anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+                            anno.legend(move |(x, y)| {
+                                PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3))
+                            });
                         }
                         Kind::Scatter => {
                             anno.legend(move |(x, y)| Circle::new((x + 9, y), 4, c.filled()));
@@ -245,9 +292,19 @@ fn xy_figure(dir: &Path, file: &str, fig: &Figure, series: &[Series], kind: Kind
         let yspan = yr.end - yr.start;
         let xfmt = move |v: &f64| tick(*v, xspan);
         if fig.log_y {
-            draw!(builder.build_cartesian_2d(xr, yr.log_scale()).map_err(&err)?, &xfmt, &|v: &f64| tick(*v, 0.0));
+            draw!(
+                builder
+                    .build_cartesian_2d(xr, yr.log_scale())
+                    .map_err(&err)?,
+                &xfmt,
+                &|v: &f64| tick(*v, 0.0)
+            );
         } else {
-            draw!(builder.build_cartesian_2d(xr, yr).map_err(&err)?, &xfmt, &|v: &f64| tick(*v, yspan));
+            draw!(
+                builder.build_cartesian_2d(xr, yr).map_err(&err)?,
+                &xfmt,
+                &|v: &f64| tick(*v, yspan)
+            );
         }
         root.present().map_err(&err)?;
     }
@@ -262,7 +319,12 @@ pub fn line(dir: impl AsRef<Path>, file: &str, fig: &Figure, series: &[Series]) 
 }
 
 /// A scatter plot of one or more series, with a legend.
-pub fn scatter(dir: impl AsRef<Path>, file: &str, fig: &Figure, series: &[Series]) -> Result<PathBuf> {
+pub fn scatter(
+    dir: impl AsRef<Path>,
+    file: &str,
+    fig: &Figure,
+    series: &[Series],
+) -> Result<PathBuf> {
     xy_figure(dir.as_ref(), file, fig, series, Kind::Scatter)
 }
 
@@ -280,12 +342,20 @@ fn viridis(t: f64) -> RGBColor {
         (170, 220, 50),
         (253, 231, 37),
     ];
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let x = t * (V.len() - 1) as f64;
     let i = (x.floor() as usize).min(V.len() - 2);
     let f = x - i as f64;
     let lerp = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * f).round() as u8;
-    RGBColor(lerp(V[i].0, V[i + 1].0), lerp(V[i].1, V[i + 1].1), lerp(V[i].2, V[i + 1].2))
+    RGBColor(
+        lerp(V[i].0, V[i + 1].0),
+        lerp(V[i].1, V[i + 1].1),
+        lerp(V[i].2, V[i + 1].2),
+    )
 }
 
 /// A heatmap of `grid` with a color bar (viridis; non-finite cells drawn grey).
@@ -305,8 +375,14 @@ pub fn heatmap(dir: impl AsRef<Path>, file: &str, fig: &Figure, grid: &Grid) -> 
         .values
         .iter()
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
-    let (vmin, vmax) = if vmin.is_finite() { (vmin, if vmax > vmin { vmax } else { vmin + 1.0 }) } else { (0.0, 1.0) };
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    let (vmin, vmax) = if vmin.is_finite() {
+        (vmin, if vmax > vmin { vmax } else { vmin + 1.0 })
+    } else {
+        (0.0, 1.0)
+    };
 
     let mut svg = String::new();
     {
@@ -314,7 +390,8 @@ pub fn heatmap(dir: impl AsRef<Path>, file: &str, fig: &Figure, grid: &Grid) -> 
         root.fill(&WHITE).map_err(&err)?;
         let titled = root.titled(&fig.title, ("sans-serif", 22)).map_err(&err)?;
         let bar_w = (fig.width / 8).clamp(70, 120);
-        let (main, bar): (DrawingArea<_, Shift>, DrawingArea<_, Shift>) = titled.split_horizontally(fig.width - bar_w);
+        let (main, bar): (DrawingArea<_, Shift>, DrawingArea<_, Shift>) =
+            titled.split_horizontally(fig.width - bar_w);
         let (x0, x1) = grid.x_range;
         let (y0, y1) = grid.y_range;
         let (xspan, yspan, vspan) = ((x1 - x0).abs(), (y1 - y0).abs(), vmax - vmin);
@@ -337,12 +414,20 @@ pub fn heatmap(dir: impl AsRef<Path>, file: &str, fig: &Figure, grid: &Grid) -> 
             .map_err(&err)?;
         let (dx, dy) = ((x1 - x0) / grid.cols as f64, (y1 - y0) / grid.rows as f64);
         chart
-            .draw_series((0..grid.rows).flat_map(|r| (0..grid.cols).map(move |c| (r, c))).map(|(r, c)| {
-                let v = grid.values[r * grid.cols + c];
-                let fill = if v.is_finite() { viridis((v - vmin) / (vmax - vmin)) } else { RGBColor(160, 160, 160) };
-                let (cx, cy) = (x0 + c as f64 * dx, y0 + r as f64 * dy);
-                Rectangle::new([(cx, cy), (cx + dx, cy + dy)], fill.filled())
-            }))
+            .draw_series(
+                (0..grid.rows)
+                    .flat_map(|r| (0..grid.cols).map(move |c| (r, c)))
+                    .map(|(r, c)| {
+                        let v = grid.values[r * grid.cols + c];
+                        let fill = if v.is_finite() {
+                            viridis((v - vmin) / (vmax - vmin))
+                        } else {
+                            RGBColor(160, 160, 160)
+                        };
+                        let (cx, cy) = (x0 + c as f64 * dx, y0 + r as f64 * dy);
+                        Rectangle::new([(cx, cy), (cx + dx, cy + dy)], fill.filled())
+                    }),
+            )
             .map_err(&err)?;
 
         let mut cb = ChartBuilder::on(&bar)

@@ -62,7 +62,11 @@ pub struct EarlyStopping {
 
 impl Default for EarlyStopping {
     fn default() -> Self {
-        Self { patience: 10, min_delta: 0.0, restore_best: true }
+        Self {
+            patience: 10,
+            min_delta: 0.0,
+            restore_best: true,
+        }
     }
 }
 
@@ -158,7 +162,9 @@ pub struct Trainer<'a, M> {
 
 /// The first non-finite entry of a tensor struct: `(dotted name, flat index within the tensor,
 /// value)`.
-pub fn find_non_finite<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &P) -> Option<(String, usize, f64)> {
+pub fn find_non_finite<E: Dtype, D: Device<E>, P: Params<E, D>>(
+    p: &P,
+) -> Option<(String, usize, f64)> {
     struct Find(Option<(String, usize, f64)>);
     impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Find {
         fn visit<S: Shape>(&mut self, name: &str, t: &Tensor<S, E, D>) -> Result<()> {
@@ -182,7 +188,9 @@ pub fn find_non_finite<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &P) -> Option
 }
 
 /// The entry of largest magnitude of a tensor struct: `(dotted name, flat index, value)`.
-pub fn largest_entry<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &P) -> Option<(String, usize, f64)> {
+pub fn largest_entry<E: Dtype, D: Device<E>, P: Params<E, D>>(
+    p: &P,
+) -> Option<(String, usize, f64)> {
     struct Max(Option<(String, usize, f64)>);
     impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Max {
         fn visit<S: Shape>(&mut self, name: &str, t: &Tensor<S, E, D>) -> Result<()> {
@@ -201,7 +209,12 @@ pub fn largest_entry<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &P) -> Option<(
 }
 
 fn guard_err(at: &str, what: &str, (tensor, index, value): (String, usize, f64)) -> Error {
-    Error::NonFinite { context: format!("NaN/Inf guard at {at}, in the {what}"), tensor, index, value }
+    Error::NonFinite {
+        context: format!("NaN/Inf guard at {at}, in the {what}"),
+        tensor,
+        index,
+        value,
+    }
 }
 
 fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
@@ -222,7 +235,11 @@ fn csv_text(history: &[EpochMetrics]) -> String {
     let mut s = String::from("epoch,step,train_loss,val_loss,lr,elapsed_s\n");
     for m in history {
         let val = m.val_loss.map(|v| v.to_string()).unwrap_or_default();
-        let _ = writeln!(s, "{},{},{},{},{},{:.3}", m.epoch, m.steps, m.train_loss, val, m.lr, m.elapsed_s);
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{:.3}",
+            m.epoch, m.steps, m.train_loss, val, m.lr, m.elapsed_s
+        );
     }
     s
 }
@@ -230,7 +247,12 @@ fn csv_text(history: &[EpochMetrics]) -> String {
 impl<'a, M> Trainer<'a, M> {
     /// A trainer with `config` and no validation, schedule or callback.
     pub fn new(config: TrainConfig) -> Self {
-        Self { config, validate: None, schedule: None, on_epoch: None }
+        Self {
+            config,
+            validate: None,
+            schedule: None,
+            on_epoch: None,
+        }
     }
 
     /// Evaluates `val(&model)` after every epoch; early stopping then monitors it.
@@ -260,7 +282,13 @@ impl<'a, M> Trainer<'a, M> {
 
     /// Trains `model` with `opt` over the samples `train` (indices into the caller's data).
     /// `batch_loss(&model, batch)` returns the loss and gradient of one minibatch.
-    pub fn fit<E, D, O, F>(&mut self, model: &mut M, opt: &mut O, train: &[usize], mut batch_loss: F) -> Result<TrainReport>
+    pub fn fit<E, D, O, F>(
+        &mut self,
+        model: &mut M,
+        opt: &mut O,
+        train: &[usize],
+        mut batch_loss: F,
+    ) -> Result<TrainReport>
     where
         E: Dtype,
         D: Device<E>,
@@ -270,7 +298,11 @@ impl<'a, M> Trainer<'a, M> {
     {
         let cfg = self.config.clone();
         if train.is_empty() {
-            return Err(Error::Empty { context: "Trainer::fit".into(), tensor: "training set".into(), dim: "samples".into() });
+            return Err(Error::Empty {
+                context: "Trainer::fit".into(),
+                tensor: "training set".into(),
+                dim: "samples".into(),
+            });
         }
         let per_epoch = Batches::new(train, cfg.batch_size, Order::Sequential, cfg.drop_last).len();
         if per_epoch == 0 {
@@ -287,14 +319,27 @@ impl<'a, M> Trainer<'a, M> {
         }
         let start = Instant::now();
         let pb = progress_bar((per_epoch * cfg.epochs) as u64, cfg.quiet);
-        let mut report = TrainReport { history: Vec::new(), stopped_early: false, best_epoch: None, best_loss: None, steps: 0 };
+        let mut report = TrainReport {
+            history: Vec::new(),
+            stopped_early: false,
+            best_epoch: None,
+            best_loss: None,
+            steps: 0,
+        };
         let mut best_model: Option<M> = None;
         let mut since_best = 0usize;
         let first_step = opt.steps();
 
         for epoch in 0..cfg.epochs {
             pb.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
-            let order = if cfg.shuffle { Order::Shuffled { seed: cfg.seed, epoch: epoch as u64 } } else { Order::Sequential };
+            let order = if cfg.shuffle {
+                Order::Shuffled {
+                    seed: cfg.seed,
+                    epoch: epoch as u64,
+                }
+            } else {
+                Order::Sequential
+            };
             let batches = Batches::new(train, cfg.batch_size, order, cfg.drop_last);
             let mut sum = 0.0;
             let mut count = 0usize;
@@ -312,7 +357,9 @@ impl<'a, M> Trainer<'a, M> {
                         // quadratic loss overflows long before the parameter it squares).
                         // Point at the parameter entry most likely to be diverging.
                         let what = match largest_entry(&*model) {
-                            Some((n, i, v)) => format!("loss (largest parameter entry: `{n}`[{i}] = {v:.3e})"),
+                            Some((n, i, v)) => {
+                                format!("loss (largest parameter entry: `{n}`[{i}] = {v:.3e})")
+                            }
                             None => "loss".to_string(),
                         };
                         return Err(guard_err(&at(), &what, ("loss".into(), 0, loss)));
@@ -338,7 +385,11 @@ impl<'a, M> Trainer<'a, M> {
                     let l = v(&*model)?;
                     if cfg.guard && !l.is_finite() {
                         let at = format!("the end of epoch {epoch}");
-                        return Err(guard_err(&at, "validation loss", ("validation loss".into(), 0, l)));
+                        return Err(guard_err(
+                            &at,
+                            "validation loss",
+                            ("validation loss".into(), 0, l),
+                        ));
                     }
                     Some(l)
                 }
@@ -399,8 +450,22 @@ mod tests {
     #[test]
     fn csv_has_a_header_and_one_row_per_epoch() {
         let h = vec![
-            EpochMetrics { epoch: 0, steps: 4, train_loss: 0.5, val_loss: Some(0.25), lr: 0.1, elapsed_s: 0.0 },
-            EpochMetrics { epoch: 1, steps: 8, train_loss: 0.125, val_loss: None, lr: 0.05, elapsed_s: 1.5 },
+            EpochMetrics {
+                epoch: 0,
+                steps: 4,
+                train_loss: 0.5,
+                val_loss: Some(0.25),
+                lr: 0.1,
+                elapsed_s: 0.0,
+            },
+            EpochMetrics {
+                epoch: 1,
+                steps: 8,
+                train_loss: 0.125,
+                val_loss: None,
+                lr: 0.05,
+                elapsed_s: 1.5,
+            },
         ];
         assert_eq!(
             csv_text(&h),

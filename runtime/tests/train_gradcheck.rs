@@ -12,11 +12,18 @@ use train_fixture::*;
 /// `L(θ) = Σ cᵢ sin θᵢ + (Σ θᵢ)² / 2`, `∂L/∂θᵢ = cᵢ cos θᵢ + Σ θ`.
 fn loss(x: &[f64]) -> f64 {
     let s: f64 = x.iter().sum();
-    x.iter().enumerate().map(|(i, v)| (1.0 + i as f64) * v.sin()).sum::<f64>() + 0.5 * s * s
+    x.iter()
+        .enumerate()
+        .map(|(i, v)| (1.0 + i as f64) * v.sin())
+        .sum::<f64>()
+        + 0.5 * s * s
 }
 fn grad(x: &[f64]) -> Vec<f64> {
     let s: f64 = x.iter().sum();
-    x.iter().enumerate().map(|(i, v)| (1.0 + i as f64) * v.cos() + s).collect()
+    x.iter()
+        .enumerate()
+        .map(|(i, v)| (1.0 + i as f64) * v.cos() + s)
+        .collect()
 }
 
 fn start() -> Vec<f64> {
@@ -29,7 +36,13 @@ fn a_correct_gradient_passes_with_small_error() {
     let m: Bag<f64, Cpu> = Bag::from_flat(&dev, &start());
     let mut g = m.zero_grads();
     set_flat(&mut g, &grad(&start())).unwrap();
-    let r = gradcheck(&m, &g, |m: &Bag<f64, Cpu>| Ok(loss(&to_flat(m))), &GradcheckConfig::default()).unwrap();
+    let r = gradcheck(
+        &m,
+        &g,
+        |m: &Bag<f64, Cpu>| Ok(loss(&to_flat(m))),
+        &GradcheckConfig::default(),
+    )
+    .unwrap();
     println!("{r}");
     assert!(r.passed(), "{r}");
     assert_eq!(r.checked, BAG_P);
@@ -45,7 +58,13 @@ fn a_wrong_entry_fails_and_is_named() {
     wrong[1 + 4] *= 1.01; // head.w[4] (row 1, col 1), 1% off
     let mut g = m.zero_grads();
     set_flat(&mut g, &wrong).unwrap();
-    let r = gradcheck(&m, &g, |m: &Bag<f64, Cpu>| Ok(loss(&to_flat(m))), &GradcheckConfig::default()).unwrap();
+    let r = gradcheck(
+        &m,
+        &g,
+        |m: &Bag<f64, Cpu>| Ok(loss(&to_flat(m))),
+        &GradcheckConfig::default(),
+    )
+    .unwrap();
     println!("{r}");
     assert!(!r.passed());
     assert_eq!(r.failures, 1);
@@ -64,8 +83,20 @@ fn f32_models_and_subsampling() {
     let mut g = m.zero_grads();
     set_flat(&mut g, &grad(&x)).unwrap();
     // f32 losses are noisy: a larger step and looser tolerance.
-    let cfg = GradcheckConfig { eps: 1e-2, rtol: 1e-2, atol: 1e-3, max_entries: Some(4), seed: 9 };
-    let r = gradcheck(&m, &g, |m: &Bag<f32, Cpu>| Ok(loss(&to_flat(m)) as f32 as f64), &cfg).unwrap();
+    let cfg = GradcheckConfig {
+        eps: 1e-2,
+        rtol: 1e-2,
+        atol: 1e-3,
+        max_entries: Some(4),
+        seed: 9,
+    };
+    let r = gradcheck(
+        &m,
+        &g,
+        |m: &Bag<f32, Cpu>| Ok(loss(&to_flat(m)) as f32 as f64),
+        &cfg,
+    )
+    .unwrap();
     println!("{r}");
     assert!(r.passed(), "{r}");
     assert_eq!(r.checked, 4);

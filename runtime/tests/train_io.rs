@@ -48,7 +48,10 @@ fn saved_bag_bytes() -> (Bag<f64, Cpu>, Vec<u8>) {
 
 /// A model with distinct values, to detect any partial load.
 fn victim() -> Bag<f64, Cpu> {
-    Bag::from_flat(&Cpu::default(), &(0..BAG_P).map(|i| 100.0 + i as f64).collect::<Vec<_>>())
+    Bag::from_flat(
+        &Cpu::default(),
+        &(0..BAG_P).map(|i| 100.0 + i as f64).collect::<Vec<_>>(),
+    )
 }
 
 #[test]
@@ -66,7 +69,11 @@ fn round_trip_is_bit_exact_for_f32_and_f64() {
     let mut back32: Bag<f32, Cpu> = Bag::from_flat(&dev, &[0.5; BAG_P]);
     load(&mut back32, dir.join("nested/dir/m32.safetensors")).unwrap();
     let f32_bits = |m: &Bag<f32, Cpu>| -> Vec<u32> {
-        [m.scale.as_vec(), m.head.w.as_vec(), m.head.b.as_vec()].concat().iter().map(|x| x.to_bits()).collect()
+        [m.scale.as_vec(), m.head.w.as_vec(), m.head.b.as_vec()]
+            .concat()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect()
     };
     assert_eq!(f32_bits(&back32), f32_bits(&m32));
 
@@ -84,7 +91,12 @@ fn round_trip_is_bit_exact_for_f32_and_f64() {
 fn metadata_round_trips_and_reserved_keys_are_refused() {
     let dir = tmpdir("meta");
     let m = victim();
-    save_with_metadata(&m, dir.join("c.safetensors"), &[("step", "1200"), ("note", "warm start")]).unwrap();
+    save_with_metadata(
+        &m,
+        dir.join("c.safetensors"),
+        &[("step", "1200"), ("note", "warm start")],
+    )
+    .unwrap();
     let meta = read_metadata(dir.join("c.safetensors")).unwrap();
     assert_eq!(meta.len(), 2);
     assert_eq!(meta["step"], "1200");
@@ -97,7 +109,11 @@ fn must_fail(bytes: &[u8]) -> Error {
     let mut m = victim();
     let before = bits(&to_flat(&m));
     let e = from_bytes(&mut m, bytes, "test.safetensors").expect_err("damaged file must not load");
-    assert_eq!(bits(&to_flat(&m)), before, "model changed by a failed load: {e}");
+    assert_eq!(
+        bits(&to_flat(&m)),
+        before,
+        "model changed by a failed load: {e}"
+    );
     e
 }
 
@@ -124,7 +140,15 @@ fn every_flipped_byte_is_detected() {
         let mut b = bytes.clone();
         b[i] ^= 0xFF;
         let e = must_fail(&b).to_string();
-        seen.insert(e.split(':').nth(1).unwrap_or("").trim().chars().take(40).collect::<String>());
+        seen.insert(
+            e.split(':')
+                .nth(1)
+                .unwrap_or("")
+                .trim()
+                .chars()
+                .take(40)
+                .collect::<String>(),
+        );
         if i >= header_end {
             assert!(e.contains("checksum"), "data byte {i}: {e}");
         }
@@ -137,7 +161,11 @@ fn every_flipped_byte_is_detected() {
             must_fail(&b);
         }
     }
-    println!("flipped each of {} bytes ({} header); error kinds: {seen:#?}", bytes.len(), header_end);
+    println!(
+        "flipped each of {} bytes ({} header); error kinds: {seen:#?}",
+        bytes.len(),
+        header_end
+    );
 }
 
 #[test]
@@ -160,7 +188,10 @@ fn renamed_missing_extra_and_wrong_shape_tensors_are_named() {
     };
     let e = must_fail(&renamed).to_string();
     println!("{e}");
-    assert!(e.contains("no tensor `head.b`") && e.contains("head.c") && e.contains("[3]"), "{e}");
+    assert!(
+        e.contains("no tensor `head.b`") && e.contains("head.c") && e.contains("[3]"),
+        "{e}"
+    );
 
     // A file written by a different layout: head.w transposed, plus an extra tensor.
     use safetensors::tensor::{Dtype, TensorView};
@@ -169,26 +200,51 @@ fn renamed_missing_extra_and_wrong_shape_tensors_are_named() {
     let wrong_shape = safetensors::serialize(
         vec![
             ("scale", TensorView::new(Dtype::F64, vec![], &s).unwrap()),
-            ("head.w", TensorView::new(Dtype::F64, vec![3, 2], &w).unwrap()),
+            (
+                "head.w",
+                TensorView::new(Dtype::F64, vec![3, 2], &w).unwrap(),
+            ),
             ("head.b", TensorView::new(Dtype::F64, vec![3], &b).unwrap()),
         ],
         &None,
     )
     .unwrap();
     match must_fail(&wrong_shape) {
-        Error::Shape { tensor, expected, found, context } => {
-            assert_eq!((tensor.as_str(), expected.as_str(), found.as_str()), ("head.w", "[2, 3]", "[3, 2]"));
+        Error::Shape {
+            tensor,
+            expected,
+            found,
+            context,
+        } => {
+            assert_eq!(
+                (tensor.as_str(), expected.as_str(), found.as_str()),
+                ("head.w", "[2, 3]", "[3, 2]")
+            );
             assert!(context.contains("test.safetensors"));
-            println!("{}", Error::Shape { tensor, expected, found, context });
+            println!(
+                "{}",
+                Error::Shape {
+                    tensor,
+                    expected,
+                    found,
+                    context
+                }
+            );
         }
         e => panic!("expected a shape error, got {e}"),
     }
     let extra = safetensors::serialize(
         vec![
             ("scale", TensorView::new(Dtype::F64, vec![], &s).unwrap()),
-            ("head.w", TensorView::new(Dtype::F64, vec![2, 3], &w).unwrap()),
+            (
+                "head.w",
+                TensorView::new(Dtype::F64, vec![2, 3], &w).unwrap(),
+            ),
             ("head.b", TensorView::new(Dtype::F64, vec![3], &b).unwrap()),
-            ("head.extra", TensorView::new(Dtype::F64, vec![2], &x).unwrap()),
+            (
+                "head.extra",
+                TensorView::new(Dtype::F64, vec![2], &x).unwrap(),
+            ),
         ],
         &None,
     )
@@ -199,7 +255,10 @@ fn renamed_missing_extra_and_wrong_shape_tensors_are_named() {
     let plain = safetensors::serialize(
         vec![
             ("scale", TensorView::new(Dtype::F64, vec![], &s).unwrap()),
-            ("head.w", TensorView::new(Dtype::F64, vec![2, 3], &w).unwrap()),
+            (
+                "head.w",
+                TensorView::new(Dtype::F64, vec![2, 3], &w).unwrap(),
+            ),
             ("head.b", TensorView::new(Dtype::F64, vec![3], &b).unwrap()),
         ],
         &None,
@@ -216,7 +275,10 @@ fn dtype_mismatch_is_named() {
     let m32: Bag<f32, Cpu> = Bag::from_flat(&dev, &[1.0; BAG_P]);
     let bytes = to_bytes(&m32, &[]).unwrap();
     let e = must_fail(&bytes).to_string();
-    assert!(e.contains("F32") && e.contains("F64") && e.contains("`scale`"), "{e}");
+    assert!(
+        e.contains("F32") && e.contains("F64") && e.contains("`scale`"),
+        "{e}"
+    );
 }
 
 #[test]

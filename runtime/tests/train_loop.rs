@@ -24,7 +24,14 @@ const B_TRUE: [f64; 3] = [0.1, -0.3, 0.7];
 
 impl Linear {
     fn new(n: usize) -> Self {
-        let x: Vec<[f64; 2]> = (0..n).map(|i| [((i * 37 % 101) as f64 / 50.0) - 1.0, ((i * 59 % 97) as f64 / 48.0) - 1.0]).collect();
+        let x: Vec<[f64; 2]> = (0..n)
+            .map(|i| {
+                [
+                    ((i * 37 % 101) as f64 / 50.0) - 1.0,
+                    ((i * 59 % 97) as f64 / 48.0) - 1.0,
+                ]
+            })
+            .collect();
         let y = x
             .iter()
             .map(|r| std::array::from_fn(|j| r[0] * W_TRUE[0][j] + r[1] * W_TRUE[1][j] + B_TRUE[j]))
@@ -33,7 +40,10 @@ impl Linear {
     }
 
     /// Mean over the batch of ½‖x W + b − y‖², and its gradient (scale gets 0: unused).
-    fn loss_and_grad<E: shapegrad_runtime::dfdx::shapes::Dtype, D: shapegrad_runtime::dfdx::tensor_ops::Device<E>>(
+    fn loss_and_grad<
+        E: shapegrad_runtime::dfdx::shapes::Dtype,
+        D: shapegrad_runtime::dfdx::tensor_ops::Device<E>,
+    >(
         &self,
         m: &Bag<E, D>,
         idx: &[usize],
@@ -64,7 +74,10 @@ impl Linear {
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("shapegrad-train-loop-{}-{name}", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "shapegrad-train-loop-{}-{name}",
+        std::process::id()
+    ))
 }
 
 #[test]
@@ -76,11 +89,20 @@ fn learns_a_linear_map_and_writes_metrics() {
     let mut opt = Adam::new(0.05);
     let csv = tmp("metrics/run.csv");
     let _ = std::fs::remove_dir_all(csv.parent().unwrap());
-    let cfg = TrainConfig { epochs: 60, batch_size: 16, seed: 3, metrics_csv: Some(csv.clone()), quiet: true, ..Default::default() };
+    let cfg = TrainConfig {
+        epochs: 60,
+        batch_size: 16,
+        seed: 3,
+        metrics_csv: Some(csv.clone()),
+        quiet: true,
+        ..Default::default()
+    };
     let report = Trainer::new(cfg)
         .validation(|m: &Bag<f64, Cpu>| Ok(data.loss(m, &val)))
         .schedule(StepDecay::new(0.05, 300, 0.3))
-        .fit(&mut m, &mut opt, &train, |m, idx| data.loss_and_grad(m, idx))
+        .fit(&mut m, &mut opt, &train, |m, idx| {
+            data.loss_and_grad(m, idx)
+        })
         .unwrap();
     let last = report.last().unwrap();
     println!(
@@ -94,7 +116,10 @@ fn learns_a_linear_map_and_writes_metrics() {
     assert_eq!(report.steps, 60 * 10); // 150 samples / 16 = 10 batches
     assert!(last.val_loss.unwrap() < 1e-6, "{last:?}");
     let p = to_flat(&m);
-    assert!((p[1] - W_TRUE[0][0]).abs() < 1e-3 && (p[9] - B_TRUE[2]).abs() < 1e-3, "{p:?}");
+    assert!(
+        (p[1] - W_TRUE[0][0]).abs() < 1e-3 && (p[9] - B_TRUE[2]).abs() < 1e-3,
+        "{p:?}"
+    );
     // The schedule drove the optimizer: 600 steps, drops at 300 and 600 → last step 599 used 0.015.
     assert!((last.lr - 0.015).abs() < 1e-12, "{}", last.lr);
 
@@ -114,8 +139,18 @@ fn same_seed_same_run() {
     let all: Vec<usize> = (0..64).collect();
     let run = || {
         let mut m: Bag<f32, Cpu> = Bag::from_flat(&Cpu::default(), &[0.0; BAG_P]);
-        let cfg = TrainConfig { epochs: 3, batch_size: 8, seed: 11, quiet: true, ..Default::default() };
-        Trainer::new(cfg).fit(&mut m, &mut Sgd::new(0.1).momentum(0.9), &all, |m, idx| data.loss_and_grad(m, idx)).unwrap();
+        let cfg = TrainConfig {
+            epochs: 3,
+            batch_size: 8,
+            seed: 11,
+            quiet: true,
+            ..Default::default()
+        };
+        Trainer::new(cfg)
+            .fit(&mut m, &mut Sgd::new(0.1).momentum(0.9), &all, |m, idx| {
+                data.loss_and_grad(m, idx)
+            })
+            .unwrap();
         to_flat(&m)
     };
     assert_eq!(run(), run());
@@ -135,7 +170,11 @@ fn early_stopping_stops_after_patience_and_restores_the_best_epoch() {
         epochs: 7,
         batch_size: 8,
         quiet: true,
-        early_stopping: Some(EarlyStopping { patience: 3, min_delta: 0.01, restore_best: true }),
+        early_stopping: Some(EarlyStopping {
+            patience: 3,
+            min_delta: 0.01,
+            restore_best: true,
+        }),
         ..Default::default()
     };
     let report = Trainer::new(cfg)
@@ -148,12 +187,22 @@ fn early_stopping_stops_after_patience_and_restores_the_best_epoch() {
             snapshots.borrow_mut().push(to_flat(m));
             Ok(())
         })
-        .fit(&mut m, &mut Sgd::new(0.1), &all, |m, idx| data.loss_and_grad(m, idx))
+        .fit(&mut m, &mut Sgd::new(0.1), &all, |m, idx| {
+            data.loss_and_grad(m, idx)
+        })
         .unwrap();
     assert!(report.stopped_early);
-    assert_eq!(report.history.len(), 6, "epochs 3, 4, 5 did not improve by 0.01 → stop after epoch 5");
+    assert_eq!(
+        report.history.len(),
+        6,
+        "epochs 3, 4, 5 did not improve by 0.01 → stop after epoch 5"
+    );
     assert_eq!((report.best_epoch, report.best_loss), (Some(2), Some(0.2)));
-    assert_eq!(to_flat(&m), snapshots.borrow()[2], "parameters of the best epoch restored");
+    assert_eq!(
+        to_flat(&m),
+        snapshots.borrow()[2],
+        "parameters of the best epoch restored"
+    );
 }
 
 #[test]
@@ -161,17 +210,37 @@ fn the_guard_names_the_parameter_of_a_diverging_run() {
     // Only head.w[4] feels the loss (curvature 1, the rest 0); a huge learning rate multiplies
     // it by about −10⁶ per step. Its squared error overflows first (f32 loss), and the guard
     // points at the entry that diverged.
-    let bowl = Bowl { center: vec![0.5; BAG_P], curvature: (0..BAG_P).map(|i| if i == 5 { 1.0 } else { 0.0 }).collect() };
+    let bowl = Bowl {
+        center: vec![0.5; BAG_P],
+        curvature: (0..BAG_P).map(|i| if i == 5 { 1.0 } else { 0.0 }).collect(),
+    };
     let mut m: Bag<f32, Cpu> = Bag::from_flat(&Cpu::default(), &[0.0; BAG_P]);
     let all: Vec<usize> = (0..4).collect();
-    let cfg = TrainConfig { epochs: 100, batch_size: 4, quiet: true, ..Default::default() };
-    let e = Trainer::new(cfg.clone()).fit(&mut m, &mut Sgd::new(1e6), &all, |m, _| bowl.loss_and_grad(m)).unwrap_err();
+    let cfg = TrainConfig {
+        epochs: 100,
+        batch_size: 4,
+        quiet: true,
+        ..Default::default()
+    };
+    let e = Trainer::new(cfg.clone())
+        .fit(&mut m, &mut Sgd::new(1e6), &all, |m, _| {
+            bowl.loss_and_grad(m)
+        })
+        .unwrap_err();
     println!("{e}");
     match e {
-        Error::NonFinite { context, tensor, value, .. } => {
+        Error::NonFinite {
+            context,
+            tensor,
+            value,
+            ..
+        } => {
             assert_eq!(tensor, "loss");
             assert!(value.is_infinite());
-            assert!(context.contains("step 4 (epoch 4, batch 0)") && context.contains("`head.w`[4]"), "{context}");
+            assert!(
+                context.contains("step 4 (epoch 4, batch 0)") && context.contains("`head.w`[4]"),
+                "{context}"
+            );
         }
         e => panic!("expected NonFinite, got {e}"),
     }
@@ -180,20 +249,33 @@ fn the_guard_names_the_parameter_of_a_diverging_run() {
     // parameter itself overflow first: the guard names it.
     let mut m: Bag<f32, Cpu> = Bag::from_flat(&Cpu::default(), &[0.0; BAG_P]);
     let e = Trainer::new(cfg)
-        .fit(&mut m, &mut Sgd::new(1e9).momentum(0.9), &all, |m: &Bag<f32, Cpu>, _| {
-            let x = to_flat(m);
-            let mut g = vec![0.0; BAG_P];
-            g[7] = 1e30 * (x[7] - 0.5).signum(); // head.b[0]
-            let mut grads = m.zero_grads();
-            set_flat(&mut grads, &g)?;
-            Ok(((x[7] - 0.5).abs() as f32 * 1e-10, grads))
-        })
+        .fit(
+            &mut m,
+            &mut Sgd::new(1e9).momentum(0.9),
+            &all,
+            |m: &Bag<f32, Cpu>, _| {
+                let x = to_flat(m);
+                let mut g = vec![0.0; BAG_P];
+                g[7] = 1e30 * (x[7] - 0.5).signum(); // head.b[0]
+                let mut grads = m.zero_grads();
+                set_flat(&mut grads, &g)?;
+                Ok(((x[7] - 0.5).abs() as f32 * 1e-10, grads))
+            },
+        )
         .unwrap_err();
     println!("{e}");
     match e {
-        Error::NonFinite { context, tensor, index, .. } => {
+        Error::NonFinite {
+            context,
+            tensor,
+            index,
+            ..
+        } => {
             assert_eq!((tensor.as_str(), index), ("head.b", 0));
-            assert!(context.contains("parameters after the optimizer step"), "{context}");
+            assert!(
+                context.contains("parameters after the optimizer step"),
+                "{context}"
+            );
         }
         e => panic!("expected NonFinite, got {e}"),
     }
@@ -204,7 +286,12 @@ fn the_guard_names_a_non_finite_gradient_and_loss() {
     let mut m: Bag<f64, Cpu> = Bag::from_flat(&Cpu::default(), &[0.0; BAG_P]);
     let before = to_flat(&m);
     let all: Vec<usize> = (0..8).collect();
-    let cfg = TrainConfig { epochs: 2, batch_size: 4, quiet: true, ..Default::default() };
+    let cfg = TrainConfig {
+        epochs: 2,
+        batch_size: 4,
+        quiet: true,
+        ..Default::default()
+    };
     let calls = RefCell::new(0);
     let e = Trainer::new(cfg.clone())
         .fit(&mut m, &mut Sgd::new(0.1), &all, |m: &Bag<f64, Cpu>, _| {
@@ -220,18 +307,31 @@ fn the_guard_names_a_non_finite_gradient_and_loss() {
         .unwrap_err();
     println!("{e}");
     match &e {
-        Error::NonFinite { context, tensor, index, .. } => {
+        Error::NonFinite {
+            context,
+            tensor,
+            index,
+            ..
+        } => {
             assert_eq!((tensor.as_str(), *index), ("head.b", 1));
-            assert!(context.contains("step 2 (epoch 1, batch 0)") && context.contains("gradient"), "{context}");
+            assert!(
+                context.contains("step 2 (epoch 1, batch 0)") && context.contains("gradient"),
+                "{context}"
+            );
         }
         e => panic!("expected NonFinite, got {e}"),
     }
     assert_eq!(to_flat(&m), before, "the bad gradient was never applied");
 
     let e = Trainer::new(cfg)
-        .fit(&mut m, &mut Sgd::new(0.1), &all, |m: &Bag<f64, Cpu>, _| Ok((f64::INFINITY, m.zero_grads())))
+        .fit(&mut m, &mut Sgd::new(0.1), &all, |m: &Bag<f64, Cpu>, _| {
+            Ok((f64::INFINITY, m.zero_grads()))
+        })
         .unwrap_err();
-    assert!(matches!(&e, Error::NonFinite { tensor, .. } if tensor == "loss"), "{e}");
+    assert!(
+        matches!(&e, Error::NonFinite { tensor, .. } if tensor == "loss"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -240,9 +340,20 @@ fn an_optimizer_that_has_stepped_continues_its_schedule() {
     let all: Vec<usize> = (0..16).collect();
     let mut m: Bag<f64, Cpu> = Bag::from_flat(&Cpu::default(), &[0.0; BAG_P]);
     let mut opt = Sgd::new(0.1);
-    let cfg = TrainConfig { epochs: 1, batch_size: 4, quiet: true, ..Default::default() };
-    Trainer::new(cfg.clone()).schedule(StepDecay::new(1.0, 4, 0.5)).fit(&mut m, &mut opt, &all, |m, i| data.loss_and_grad(m, i)).unwrap();
+    let cfg = TrainConfig {
+        epochs: 1,
+        batch_size: 4,
+        quiet: true,
+        ..Default::default()
+    };
+    Trainer::new(cfg.clone())
+        .schedule(StepDecay::new(1.0, 4, 0.5))
+        .fit(&mut m, &mut opt, &all, |m, i| data.loss_and_grad(m, i))
+        .unwrap();
     assert_eq!((opt.steps(), opt.lr()), (4, 1.0));
-    let r = Trainer::new(cfg).schedule(StepDecay::new(1.0, 4, 0.5)).fit(&mut m, &mut opt, &all, |m, i| data.loss_and_grad(m, i)).unwrap();
+    let r = Trainer::new(cfg)
+        .schedule(StepDecay::new(1.0, 4, 0.5))
+        .fit(&mut m, &mut opt, &all, |m, i| data.loss_and_grad(m, i))
+        .unwrap();
     assert_eq!((opt.steps(), r.steps, opt.lr()), (8, 4, 0.5));
 }

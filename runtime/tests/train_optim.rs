@@ -13,7 +13,12 @@ use train_fixture::*;
 const START: [f64; 2] = [-1.2, 1.0];
 
 /// Runs a first-order optimizer on the bowl until `f ≤ tol`; returns the steps taken.
-fn bowl_steps<O: Optimizer>(mut opt: O, sched: Option<&dyn LrSchedule>, tol: f64, max: usize) -> usize {
+fn bowl_steps<O: Optimizer>(
+    mut opt: O,
+    sched: Option<&dyn LrSchedule>,
+    tol: f64,
+    max: usize,
+) -> usize {
     let dev = Cpu::default();
     let bowl = Bowl::standard();
     let mut m: Bag<f64, Cpu> = Bag::from_flat(&dev, &[0.0; BAG_P]);
@@ -27,7 +32,10 @@ fn bowl_steps<O: Optimizer>(mut opt: O, sched: Option<&dyn LrSchedule>, tol: f64
         }
         opt.step(&mut m, &g).unwrap();
     }
-    panic!("did not reach f <= {tol} in {max} steps: f = {}", bowl.loss_and_grad(&m).unwrap().0);
+    panic!(
+        "did not reach f <= {tol} in {max} steps: f = {}",
+        bowl.loss_and_grad(&m).unwrap().0
+    );
 }
 
 #[test]
@@ -38,13 +46,44 @@ fn first_order_optimizers_minimize_a_convex_quadratic() {
     let cos = |base| Cosine::new(base, 0.0, 3000);
     let results = [
         ("sgd", bowl_steps(Sgd::new(0.15), None, tol, 5000)),
-        ("sgd+momentum", bowl_steps(Sgd::new(0.05).momentum(0.9), None, tol, 5000)),
-        ("sgd+nesterov", bowl_steps(Sgd::new(0.05).nesterov(0.9), None, tol, 5000)),
-        ("sgd+L2 decay 0", bowl_steps(Sgd::new(0.15).weight_decay(WeightDecay::L2(0.0)), None, tol, 5000)),
-        ("adam", bowl_steps(Adam::new(0.05), Some(&cos(0.05)), tol, 5000)),
-        ("adamw (decay 0)", bowl_steps(Adam::adamw(0.05, 0.0), Some(&cos(0.05)), tol, 5000)),
-        ("rmsprop", bowl_steps(RmsProp::new(0.05), Some(&cos(0.05)), tol, 5000)),
-        ("rmsprop+momentum", bowl_steps(RmsProp::new(0.01).momentum(0.5), Some(&cos(0.01)), tol, 5000)),
+        (
+            "sgd+momentum",
+            bowl_steps(Sgd::new(0.05).momentum(0.9), None, tol, 5000),
+        ),
+        (
+            "sgd+nesterov",
+            bowl_steps(Sgd::new(0.05).nesterov(0.9), None, tol, 5000),
+        ),
+        (
+            "sgd+L2 decay 0",
+            bowl_steps(
+                Sgd::new(0.15).weight_decay(WeightDecay::L2(0.0)),
+                None,
+                tol,
+                5000,
+            ),
+        ),
+        (
+            "adam",
+            bowl_steps(Adam::new(0.05), Some(&cos(0.05)), tol, 5000),
+        ),
+        (
+            "adamw (decay 0)",
+            bowl_steps(Adam::adamw(0.05, 0.0), Some(&cos(0.05)), tol, 5000),
+        ),
+        (
+            "rmsprop",
+            bowl_steps(RmsProp::new(0.05), Some(&cos(0.05)), tol, 5000),
+        ),
+        (
+            "rmsprop+momentum",
+            bowl_steps(
+                RmsProp::new(0.01).momentum(0.5),
+                Some(&cos(0.01)),
+                tol,
+                5000,
+            ),
+        ),
     ];
     for (name, k) in results {
         println!("quadratic: {name} reached f <= {tol:e} in {k} steps");
@@ -52,7 +91,12 @@ fn first_order_optimizers_minimize_a_convex_quadratic() {
 }
 
 /// First-order optimizer on Rosenbrock until ‖x − (1,1)‖ ≤ tol; returns the steps taken.
-fn rosenbrock_steps<O: Optimizer>(mut opt: O, sched: Option<&dyn LrSchedule>, tol: f64, max: usize) -> usize {
+fn rosenbrock_steps<O: Optimizer>(
+    mut opt: O,
+    sched: Option<&dyn LrSchedule>,
+    tol: f64,
+    max: usize,
+) -> usize {
     let dev = Cpu::default();
     let mut p: Point<f64, Cpu> = point(&dev, START[0], START[1]);
     for k in 0..max {
@@ -65,7 +109,10 @@ fn rosenbrock_steps<O: Optimizer>(mut opt: O, sched: Option<&dyn LrSchedule>, to
         }
         opt.step(&mut p, &g).unwrap();
     }
-    panic!("did not reach |x - x*| <= {tol} in {max} steps: x = {:?}", to_flat(&p));
+    panic!(
+        "did not reach |x - x*| <= {tol} in {max} steps: x = {:?}",
+        to_flat(&p)
+    );
 }
 
 #[test]
@@ -75,35 +122,61 @@ fn rosenbrock_newton_beats_lbfgs_beats_adam() {
         .with_hessian(|x: &[f64]| Ok(rosenbrock_hessian(x)));
     let newton = Newton::default().minimize(&mut obj, &START).unwrap();
     let lbfgs = Lbfgs::default().minimize(&mut obj, &START).unwrap();
-    assert!(newton.converged() && lbfgs.converged(), "{newton:?} {lbfgs:?}");
+    assert!(
+        newton.converged() && lbfgs.converged(),
+        "{newton:?} {lbfgs:?}"
+    );
     assert!(dist(&newton.x, &[1.0, 1.0]) <= tol && dist(&lbfgs.x, &[1.0, 1.0]) <= tol);
     // Adam at a constant rate orbits the minimum at a distance set by the rate, so it gets
     // the cosine decay a practitioner would use (tuned: the best of a small grid).
-    let adam = rosenbrock_steps(Adam::new(0.05), Some(&Cosine::new(0.05, 0.0, 20_000)), tol, 100_000);
+    let adam = rosenbrock_steps(
+        Adam::new(0.05),
+        Some(&Cosine::new(0.05, 0.0, 20_000)),
+        tol,
+        100_000,
+    );
     let sgd = rosenbrock_steps(Sgd::new(2e-3).momentum(0.9), None, tol, 100_000);
-    let rms = rosenbrock_steps(RmsProp::new(1e-3), Some(&Cosine::new(1e-3, 0.0, 20_000)), tol, 100_000);
+    let rms = rosenbrock_steps(
+        RmsProp::new(1e-3),
+        Some(&Cosine::new(1e-3, 0.0, 20_000)),
+        tol,
+        100_000,
+    );
     println!(
         "rosenbrock from (-1.2, 1) to |x - x*| <= {tol:e}: newton {} iterations ({} evaluations), \
          lbfgs {} iterations ({} evaluations), adam {adam} steps, sgd+momentum {sgd} steps, rmsprop {rms} steps",
         newton.iterations, newton.evaluations, lbfgs.iterations, lbfgs.evaluations
     );
-    assert!(newton.iterations < lbfgs.iterations, "newton {} vs lbfgs {}", newton.iterations, lbfgs.iterations);
-    assert!(lbfgs.iterations < adam, "lbfgs {} vs adam {adam}", lbfgs.iterations);
+    assert!(
+        newton.iterations < lbfgs.iterations,
+        "newton {} vs lbfgs {}",
+        newton.iterations,
+        lbfgs.iterations
+    );
+    assert!(
+        lbfgs.iterations < adam,
+        "lbfgs {} vs adam {adam}",
+        lbfgs.iterations
+    );
 }
 
 #[test]
 fn lbfgs_and_newton_minimize_a_convex_quadratic() {
     let bowl = Bowl::standard();
-    let mut obj = FnObjective::new(BAG_P, |x: &[f64]| Ok(bowl.value_grad_flat(x)))
-        .with_hessian(|_: &[f64]| {
+    let mut obj = FnObjective::new(BAG_P, |x: &[f64]| Ok(bowl.value_grad_flat(x))).with_hessian(
+        |_: &[f64]| {
             let mut h = vec![0.0; BAG_P * BAG_P];
             (0..BAG_P).for_each(|i| h[i * BAG_P + i] = 1.0 + i as f64);
             Ok(h)
-        });
+        },
+    );
     let x0 = vec![0.0; BAG_P];
     let l = Lbfgs::default().minimize(&mut obj, &x0).unwrap();
     let n = Newton::default().minimize(&mut obj, &x0).unwrap();
-    println!("quadratic: lbfgs {} iterations, newton {} iterations", l.iterations, n.iterations);
+    println!(
+        "quadratic: lbfgs {} iterations, newton {} iterations",
+        l.iterations, n.iterations
+    );
     for r in [&l, &n] {
         assert!(r.converged(), "{r:?}");
         assert!(dist(&r.x, &bowl.center) < 1e-8, "{r:?}");
@@ -117,7 +190,11 @@ fn lbfgs_and_newton_minimize_a_convex_quadratic() {
 /// a quadratic (Nocedal & Wright §7.2, §5.1), so L-BFGS run with a near-exact strong-Wolfe
 /// search must reproduce them.
 fn cg_iterates(a: &[f64], b: &[f64], n: usize) -> Vec<Vec<f64>> {
-    let matvec = |v: &[f64]| (0..n).map(|i| (0..n).map(|j| a[i * n + j] * v[j]).sum()).collect::<Vec<f64>>();
+    let matvec = |v: &[f64]| {
+        (0..n)
+            .map(|i| (0..n).map(|j| a[i * n + j] * v[j]).sum())
+            .collect::<Vec<f64>>()
+    };
     let dotp = |u: &[f64], v: &[f64]| u.iter().zip(v).map(|(x, y)| x * y).sum::<f64>();
     let mut x = vec![0.0; n];
     let mut r = b.to_vec();
@@ -127,9 +204,17 @@ fn cg_iterates(a: &[f64], b: &[f64], n: usize) -> Vec<Vec<f64>> {
         let ap = matvec(&p);
         let alpha = dotp(&r, &r) / dotp(&p, &ap);
         x.iter_mut().zip(&p).for_each(|(xi, pi)| *xi += alpha * pi);
-        let r_new: Vec<f64> = r.iter().zip(&ap).map(|(ri, api)| ri - alpha * api).collect();
+        let r_new: Vec<f64> = r
+            .iter()
+            .zip(&ap)
+            .map(|(ri, api)| ri - alpha * api)
+            .collect();
         let beta = dotp(&r_new, &r_new) / dotp(&r, &r);
-        p = r_new.iter().zip(&p).map(|(ri, pi)| ri + beta * pi).collect();
+        p = r_new
+            .iter()
+            .zip(&p)
+            .map(|(ri, pi)| ri + beta * pi)
+            .collect();
         r = r_new;
         out.push(x.clone());
     }
@@ -140,30 +225,42 @@ fn cg_iterates(a: &[f64], b: &[f64], n: usize) -> Vec<Vec<f64>> {
 fn lbfgs_matches_the_conjugate_gradient_trajectory_on_a_quadratic() {
     let n = 5;
     // A = MᵀM + I for a fixed M: SPD with distinct eigenvalues.
-    let m: Vec<f64> = (0..n * n).map(|k| ((k * 7 % 11) as f64 - 5.0) / 3.0).collect();
+    let m: Vec<f64> = (0..n * n)
+        .map(|k| ((k * 7 % 11) as f64 - 5.0) / 3.0)
+        .collect();
     let mut a = vec![0.0; n * n];
     for i in 0..n {
         for j in 0..n {
-            a[i * n + j] = (0..n).map(|k| m[k * n + i] * m[k * n + j]).sum::<f64>() + if i == j { 1.0 } else { 0.0 };
+            a[i * n + j] = (0..n).map(|k| m[k * n + i] * m[k * n + j]).sum::<f64>()
+                + if i == j { 1.0 } else { 0.0 };
         }
     }
     let b: Vec<f64> = (0..n).map(|i| 1.0 + i as f64 * 0.5).collect();
     let reference = cg_iterates(&a, &b, n);
     // First iterate by hand: steepest descent with the exact step x₁ = (bᵀb / bᵀAb) b.
-    let ab: Vec<f64> = (0..n).map(|i| (0..n).map(|j| a[i * n + j] * b[j]).sum()).collect();
-    let t = b.iter().map(|v| v * v).sum::<f64>() / b.iter().zip(&ab).map(|(u, v)| u * v).sum::<f64>();
+    let ab: Vec<f64> = (0..n)
+        .map(|i| (0..n).map(|j| a[i * n + j] * b[j]).sum())
+        .collect();
+    let t =
+        b.iter().map(|v| v * v).sum::<f64>() / b.iter().zip(&ab).map(|(u, v)| u * v).sum::<f64>();
     assert!(dist(&reference[1], &b.iter().map(|v| t * v).collect::<Vec<_>>()) < 1e-12);
 
     let mut obj = FnObjective::new(n, |x: &[f64]| {
-        let ax: Vec<f64> = (0..n).map(|i| (0..n).map(|j| a[i * n + j] * x[j]).sum()).collect();
-        let f = 0.5 * x.iter().zip(&ax).map(|(u, v)| u * v).sum::<f64>() - x.iter().zip(&b).map(|(u, v)| u * v).sum::<f64>();
+        let ax: Vec<f64> = (0..n)
+            .map(|i| (0..n).map(|j| a[i * n + j] * x[j]).sum())
+            .collect();
+        let f = 0.5 * x.iter().zip(&ax).map(|(u, v)| u * v).sum::<f64>()
+            - x.iter().zip(&b).map(|(u, v)| u * v).sum::<f64>();
         Ok((f, ax.iter().zip(&b).map(|(u, v)| u - v).collect()))
     });
     for history in [1, 10] {
         let cfg = LbfgsConfig {
             history,
             gtol: 1e-9,
-            line_search: StrongWolfe { c2: 1e-8, ..Default::default() },
+            line_search: StrongWolfe {
+                c2: 1e-8,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let mut path = Vec::new();
@@ -175,12 +272,22 @@ fn lbfgs_matches_the_conjugate_gradient_trajectory_on_a_quadratic() {
             .unwrap();
         assert!(r.converged(), "{r:?}");
         // Finite termination: n exact-line-search steps solve an n-dimensional quadratic.
-        assert!(r.iterations <= n, "history {history}: {} iterations", r.iterations);
+        assert!(
+            r.iterations <= n,
+            "history {history}: {} iterations",
+            r.iterations
+        );
         for (k, (got, want)) in path.iter().zip(&reference).enumerate() {
             let scale = want.iter().map(|v| v.abs()).fold(1.0, f64::max);
-            assert!(dist(got, want) <= 1e-10 * scale, "history {history}, iterate {k}: {got:?} vs CG {want:?}");
+            assert!(
+                dist(got, want) <= 1e-10 * scale,
+                "history {history}, iterate {k}: {got:?} vs CG {want:?}"
+            );
         }
-        println!("lbfgs (m = {history}) reproduced {} CG iterates", path.len() - 1);
+        println!(
+            "lbfgs (m = {history}) reproduced {} CG iterates",
+            path.len() - 1
+        );
     }
 }
 
@@ -189,9 +296,14 @@ fn newton_and_lbfgs_drive_a_model_through_the_adapter() {
     let dev = Cpu::default();
     let bowl = Bowl::standard();
     let mut m: Bag<f64, Cpu> = Bag::from_flat(&dev, &[0.5; BAG_P]);
-    let r = Lbfgs::default().minimize_model(&mut m, |m: &Bag<f64, Cpu>| bowl.loss_and_grad(m)).unwrap();
+    let r = Lbfgs::default()
+        .minimize_model(&mut m, |m: &Bag<f64, Cpu>| bowl.loss_and_grad(m))
+        .unwrap();
     // L-BFGS may stop on the value test (f changes below 1e-15): x is then within ~1e-8.
-    assert!(r.converged() && dist(&to_flat(&m), &bowl.center) < 1e-6, "{r:?}");
+    assert!(
+        r.converged() && dist(&to_flat(&m), &bowl.center) < 1e-6,
+        "{r:?}"
+    );
 
     let diag = |_: &Bag<f64, Cpu>| -> shapegrad_runtime::Result<Vec<f64>> {
         let mut h = vec![0.0; BAG_P * BAG_P];
@@ -199,12 +311,20 @@ fn newton_and_lbfgs_drive_a_model_through_the_adapter() {
         Ok(h)
     };
     set_flat(&mut m, &[0.5; BAG_P]).unwrap();
-    let r = Newton::default().minimize_model(&mut m, |m: &Bag<f64, Cpu>| bowl.loss_and_grad(m), diag).unwrap();
-    assert!(r.converged() && dist(&to_flat(&m), &bowl.center) < 1e-8, "{r:?}");
+    let r = Newton::default()
+        .minimize_model(&mut m, |m: &Bag<f64, Cpu>| bowl.loss_and_grad(m), diag)
+        .unwrap();
+    assert!(
+        r.converged() && dist(&to_flat(&m), &bowl.center) < 1e-8,
+        "{r:?}"
+    );
 
     // Until the macro derives Hessians, a finite-difference Hessian of the gradient works.
     set_flat(&mut m, &[0.5; BAG_P]).unwrap();
-    let mut obj = FdHessian::new(ModelObjective::new(&mut m, |m: &Bag<f64, Cpu>| bowl.loss_and_grad(m)), 1e-5);
+    let mut obj = FdHessian::new(
+        ModelObjective::new(&mut m, |m: &Bag<f64, Cpu>| bowl.loss_and_grad(m)),
+        1e-5,
+    );
     let r = Newton::default().minimize(&mut obj, &[0.5; BAG_P]).unwrap();
     assert!(r.converged() && dist(&r.x, &bowl.center) < 1e-8, "{r:?}");
     obj.inner.finish(&r.x).unwrap();
@@ -217,17 +337,27 @@ fn newton_refuses_a_model_whose_hessian_exceeds_the_memory_limit() {
     let bowl = Bowl::standard();
     let mut m: Bag<f64, Cpu> = Bag::from_flat(&dev, &[0.5; BAG_P]);
     let before = to_flat(&m);
-    let newton = Newton::new(NewtonConfig { max_hessian_bytes: 512, ..Default::default() });
+    let newton = Newton::new(NewtonConfig {
+        max_hessian_bytes: 512,
+        ..Default::default()
+    });
     let hook_called = std::cell::Cell::new(false);
     let e = newton
-        .minimize_model(&mut m, |m: &Bag<f64, Cpu>| bowl.loss_and_grad(m), |_: &Bag<f64, Cpu>| {
-            hook_called.set(true);
-            Ok(vec![])
-        })
+        .minimize_model(
+            &mut m,
+            |m: &Bag<f64, Cpu>| bowl.loss_and_grad(m),
+            |_: &Bag<f64, Cpu>| {
+                hook_called.set(true);
+                Ok(vec![])
+            },
+        )
         .unwrap_err()
         .to_string();
     println!("{e}");
-    assert!(e.contains("P = 10") && e.contains("800 bytes") && e.contains("512 bytes"), "{e}");
+    assert!(
+        e.contains("P = 10") && e.contains("800 bytes") && e.contains("512 bytes"),
+        "{e}"
+    );
     assert!(!hook_called.get());
     assert_eq!(to_flat(&m), before);
 }
@@ -242,10 +372,14 @@ fn sgd_nesterov_and_adamw_follow_their_formulas() {
     let mut opt = Sgd::new(lr).nesterov(mu);
     opt.step(&mut m, &g).unwrap();
     // v₁ = g = 1; step = g + μv₁ = 1.9.
-    assert!(to_flat(&m).iter().all(|v| (v - (1.0 - lr * 1.9)).abs() < 1e-15));
+    assert!(to_flat(&m)
+        .iter()
+        .all(|v| (v - (1.0 - lr * 1.9)).abs() < 1e-15));
     opt.step(&mut m, &g).unwrap();
     // v₂ = μ·1 + 1 = 1.9; step = 1 + μ·1.9 = 2.71.
-    assert!(to_flat(&m).iter().all(|v| (v - (1.0 - lr * 1.9 - lr * 2.71)).abs() < 1e-14));
+    assert!(to_flat(&m)
+        .iter()
+        .all(|v| (v - (1.0 - lr * 1.9 - lr * 2.71)).abs() < 1e-14));
 
     // Decoupled decay acts even with a zero gradient, where Adam's own step is zero:
     // θ ← θ(1 − η λ).
@@ -253,12 +387,18 @@ fn sgd_nesterov_and_adamw_follow_their_formulas() {
     let zero = m.zero_grads();
     let mut opt = Adam::adamw(0.1, 0.01);
     opt.step(&mut m, &zero).unwrap();
-    assert!(to_flat(&m).iter().all(|v| (v - 2.0 * (1.0 - 0.1 * 0.01)).abs() < 1e-15));
+    assert!(to_flat(&m)
+        .iter()
+        .all(|v| (v - 2.0 * (1.0 - 0.1 * 0.01)).abs() < 1e-15));
     // L2 decay inside Adam is normalized away: the first Adam step has length η whatever λ is.
     let mut m: Bag<f64, Cpu> = Bag::from_flat(&dev, &[2.0; BAG_P]);
     let mut opt = Adam::new(0.1).weight_decay(WeightDecay::L2(0.01));
     opt.step(&mut m, &zero).unwrap();
-    assert!(to_flat(&m).iter().all(|v| (v - 1.9).abs() < 1e-6), "{:?}", to_flat(&m));
+    assert!(
+        to_flat(&m).iter().all(|v| (v - 1.9).abs() < 1e-6),
+        "{:?}",
+        to_flat(&m)
+    );
 }
 
 #[test]
@@ -269,13 +409,17 @@ fn per_entry_learning_rates_scale_freeze_and_change_between_steps() {
     let mut opt = Sgd::new(0.5);
     // η_ij = η₀(1 − m_ij) with a "methylation" pattern on head.w; head.b frozen.
     let methyl = [0.0, 0.25, 0.5, 0.75, 1.0, 0.1];
-    opt.lr_scales_mut().set("head.w", methyl.iter().map(|m| 1.0 - m).collect());
+    opt.lr_scales_mut()
+        .set("head.w", methyl.iter().map(|m| 1.0 - m).collect());
     opt.lr_scales_mut().set("head.b", vec![0.0; 3]);
     opt.step(&mut m, &g).unwrap();
     let after = to_flat(&m);
     assert_eq!(after[0], -0.5, "scale: unscaled");
     for (i, mij) in methyl.iter().enumerate() {
-        assert!((after[1 + i] + 0.5 * (1.0 - mij)).abs() < 1e-7, "head.w[{i}]");
+        assert!(
+            (after[1 + i] + 0.5 * (1.0 - mij)).abs() < 1e-7,
+            "head.w[{i}]"
+        );
     }
     assert_eq!(&after[7..], &[0.0; 3], "head.b frozen");
 
@@ -284,7 +428,10 @@ fn per_entry_learning_rates_scale_freeze_and_change_between_steps() {
     opt.lr_scales_mut().set_from(&scales);
     opt.step(&mut m, &g).unwrap();
     let after2 = to_flat(&m);
-    assert!(after2.iter().zip(&after).all(|(b, a)| (a - b - 1.0).abs() < 1e-6));
+    assert!(after2
+        .iter()
+        .zip(&after)
+        .all(|(b, a)| (a - b - 1.0).abs() < 1e-6));
 
     // Same multipliers under Adam: the first step of Adam is η·scale·sign(g).
     let mut m2: Bag<f64, Cpu> = Bag::from_flat(&dev, &[0.0; BAG_P]);
@@ -293,7 +440,10 @@ fn per_entry_learning_rates_scale_freeze_and_change_between_steps() {
     adam.lr_scales_mut().set("head.b", vec![0.0, 0.5, 1.0]);
     adam.step(&mut m2, &g2).unwrap();
     let v = to_flat(&m2);
-    assert!((v[7]).abs() < 1e-12 && (v[8] + 0.05).abs() < 1e-8 && (v[9] + 0.1).abs() < 1e-8, "{v:?}");
+    assert!(
+        (v[7]).abs() < 1e-12 && (v[8] + 0.05).abs() < 1e-8 && (v[9] + 0.1).abs() < 1e-8,
+        "{v:?}"
+    );
 }
 
 #[test]
@@ -305,9 +455,17 @@ fn bad_learning_rate_scales_are_refused_without_touching_the_model() {
     let mut opt = Adam::new(0.1);
     opt.lr_scales_mut().set("head.w", vec![1.0; 5]);
     match opt.step(&mut m, &g).unwrap_err() {
-        Error::Shape { tensor, expected, found, .. } => {
+        Error::Shape {
+            tensor,
+            expected,
+            found,
+            ..
+        } => {
             assert_eq!(tensor, "head.w");
-            assert!(expected.contains("[2, 3]") && found.contains('5'), "{expected} / {found}");
+            assert!(
+                expected.contains("[2, 3]") && found.contains('5'),
+                "{expected} / {found}"
+            );
         }
         e => panic!("unexpected {e}"),
     }

@@ -10,7 +10,9 @@ use dfdx::shapes::Dtype;
 use dfdx::tensor_ops::Device;
 
 use super::linesearch::StrongWolfe;
-use super::objective::{dot, eval_checked, norm_inf, MinimizeReport, ModelObjective, Objective, StopReason};
+use super::objective::{
+    dot, eval_checked, norm_inf, MinimizeReport, ModelObjective, Objective, StopReason,
+};
 use crate::error::{Error, Result};
 use crate::params::Model;
 
@@ -31,7 +33,13 @@ pub struct LbfgsConfig {
 
 impl Default for LbfgsConfig {
     fn default() -> Self {
-        Self { history: 10, max_iter: 1000, gtol: 1e-8, ftol: 1e-15, line_search: StrongWolfe::default() }
+        Self {
+            history: 10,
+            max_iter: 1000,
+            gtol: 1e-8,
+            ftol: 1e-15,
+            line_search: StrongWolfe::default(),
+        }
     }
 }
 
@@ -62,7 +70,11 @@ impl Lbfgs {
     }
 
     /// Minimizes `obj` from `x0`.
-    pub fn minimize<O: Objective + ?Sized>(&self, obj: &mut O, x0: &[f64]) -> Result<MinimizeReport> {
+    pub fn minimize<O: Objective + ?Sized>(
+        &self,
+        obj: &mut O,
+        x0: &[f64],
+    ) -> Result<MinimizeReport> {
         self.minimize_with(obj, x0, |_| true)
     }
 
@@ -80,24 +92,32 @@ impl Lbfgs {
             return Err(super::objective::grad_len_error(n, x0.len()));
         }
         if cfg.history == 0 {
-            return Err(Error::Other("L-BFGS needs a history length of at least 1".into()));
+            return Err(Error::Other(
+                "L-BFGS needs a history length of at least 1".into(),
+            ));
         }
         let mut x = x0.to_vec();
         let (mut f, mut g) = eval_checked(obj, &x, "L-BFGS starting point")?;
         let mut evals = 1;
         let mut hist: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(cfg.history);
         let mut iter = 0;
-        let report = |x: Vec<f64>, f: f64, g: &[f64], iterations, evaluations, reason| MinimizeReport {
-            x,
-            f,
-            grad_norm: norm_inf(g),
-            iterations,
-            evaluations,
-            reason,
-        };
+        let report =
+            |x: Vec<f64>, f: f64, g: &[f64], iterations, evaluations, reason| MinimizeReport {
+                x,
+                f,
+                grad_norm: norm_inf(g),
+                iterations,
+                evaluations,
+                reason,
+            };
         loop {
             let gn = norm_inf(&g);
-            if !on_iter(&Iterate { iter, x: &x, f, grad_norm: gn }) {
+            if !on_iter(&Iterate {
+                iter,
+                x: &x,
+                f,
+                grad_norm: gn,
+            }) {
                 return Ok(report(x, f, &g, iter, evals, StopReason::MaxIterations));
             }
             if gn <= cfg.gtol {
@@ -109,7 +129,11 @@ impl Lbfgs {
             let d = two_loop(&g, &hist);
             // Without curvature information the direction is −g, whose length says nothing
             // about the step; start at 1/‖g‖ (a unit move) instead of 1.
-            let alpha0 = if hist.is_empty() { (1.0 / dot(&g, &g).sqrt()).min(1.0) } else { 1.0 };
+            let alpha0 = if hist.is_empty() {
+                (1.0 / dot(&g, &g).sqrt()).min(1.0)
+            } else {
+                1.0
+            };
             let mut out = cfg.line_search.search(obj, &x, f, &g, &d, alpha0)?;
             evals += out.evals;
             if out.accepted.is_none() && !hist.is_empty() {
@@ -139,7 +163,9 @@ impl Lbfgs {
             f = step.f;
             g = step.g;
             iter += 1;
-            if (f_old - f).abs() <= cfg.ftol * f_old.abs().max(f.abs()).max(1.0) && norm_inf(&g) > cfg.gtol {
+            if (f_old - f).abs() <= cfg.ftol * f_old.abs().max(f.abs()).max(1.0)
+                && norm_inf(&g) > cfg.gtol
+            {
                 return Ok(report(x, f, &g, iter, evals, StopReason::ValueTolerance));
             }
         }
@@ -177,7 +203,9 @@ fn two_loop(g: &[f64], hist: &VecDeque<(Vec<f64>, Vec<f64>, f64)>) -> Vec<f64> {
     }
     for (k, (s, y, rho)) in hist.iter().enumerate() {
         let b = rho * dot(y, &q);
-        q.iter_mut().zip(s).for_each(|(qi, si)| *qi += (alphas[k] - b) * si);
+        q.iter_mut()
+            .zip(s)
+            .for_each(|(qi, si)| *qi += (alphas[k] - b) * si);
     }
     q.iter_mut().for_each(|v| *v = -*v);
     q

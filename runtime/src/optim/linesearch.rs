@@ -25,7 +25,12 @@ pub struct StrongWolfe {
 
 impl Default for StrongWolfe {
     fn default() -> Self {
-        Self { c1: 1e-4, c2: 0.9, max_evals: 25, alpha_max: 1e10 }
+        Self {
+            c1: 1e-4,
+            c2: 0.9,
+            max_evals: 25,
+            alpha_max: 1e10,
+        }
     }
 }
 
@@ -57,7 +62,12 @@ impl Pt {
         !self.f.is_finite() || !self.d.is_finite()
     }
     fn into_result(self) -> LineSearchResult {
-        LineSearchResult { alpha: self.a, x: self.x, f: self.f, g: self.g }
+        LineSearchResult {
+            alpha: self.a,
+            x: self.x,
+            f: self.f,
+            g: self.g,
+        }
     }
 }
 
@@ -101,7 +111,11 @@ impl StrongWolfe {
         alpha0: f64,
     ) -> Result<Outcome> {
         let dphi0 = dot(g0, d);
-        let mut out = Outcome { accepted: None, best_armijo: None, evals: 0 };
+        let mut out = Outcome {
+            accepted: None,
+            best_armijo: None,
+            evals: 0,
+        };
         if !(dphi0 < 0.0) {
             return Ok(out);
         }
@@ -113,7 +127,13 @@ impl StrongWolfe {
             }
             out.evals += 1;
             let slope = if f.is_finite() { dot(&g, d) } else { f64::NAN };
-            let p = Pt { a, f, d: slope, x: xa, g };
+            let p = Pt {
+                a,
+                f,
+                d: slope,
+                x: xa,
+                g,
+            };
             let armijo = !p.bad() && p.f <= f0 + self.c1 * a * dphi0;
             if armijo && out.best_armijo.as_ref().is_none_or(|b| p.f < b.f) {
                 out.best_armijo = Some(p.clone().into_result());
@@ -123,7 +143,13 @@ impl StrongWolfe {
         let armijo = |p: &Pt| !p.bad() && p.f <= f0 + self.c1 * p.a * dphi0;
         let curvature = |p: &Pt| p.d.abs() <= -self.c2 * dphi0;
 
-        let mut prev = Pt { a: 0.0, f: f0, d: dphi0, x: x.to_vec(), g: g0.to_vec() };
+        let mut prev = Pt {
+            a: 0.0,
+            f: f0,
+            d: dphi0,
+            x: x.to_vec(),
+            g: g0.to_vec(),
+        };
         let mut a = alpha0.min(self.alpha_max);
         let mut first = true;
         let (mut lo, mut hi) = loop {
@@ -215,12 +241,18 @@ mod tests {
         // f(x) = x⁴ - 3x² + x from x = 2 along -f'(2).
         let mut obj = FnObjective::new(1, |x: &[f64]| {
             let v = x[0];
-            Ok((v.powi(4) - 3.0 * v * v + v, vec![4.0 * v.powi(3) - 6.0 * v + 1.0]))
+            Ok((
+                v.powi(4) - 3.0 * v * v + v,
+                vec![4.0 * v.powi(3) - 6.0 * v + 1.0],
+            ))
         });
         let (f0, g0) = obj.value_grad(&[2.0]).unwrap();
         let d = vec![-g0[0]];
         for c2 in [0.9, 0.1, 1e-3] {
-            let ls = StrongWolfe { c2, ..Default::default() };
+            let ls = StrongWolfe {
+                c2,
+                ..Default::default()
+            };
             let out = ls.search(&mut obj, &[2.0], f0, &g0, &d, 1.0).unwrap();
             let r = out.accepted.expect("search succeeds");
             assert!(r.f <= f0 + ls.c1 * r.alpha * g0[0] * d[0]);
@@ -238,7 +270,9 @@ mod tests {
                 Ok((f64::NAN, vec![f64::NAN]))
             }
         });
-        let out = StrongWolfe::default().search(&mut obj, &[1.0], 1.0, &[2.0], &[-1.0], 100.0).unwrap();
+        let out = StrongWolfe::default()
+            .search(&mut obj, &[1.0], 1.0, &[2.0], &[-1.0], 100.0)
+            .unwrap();
         let r = out.accepted.expect("search succeeds");
         assert!(r.f < 1.0 && r.alpha < 10.0);
     }

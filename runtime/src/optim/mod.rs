@@ -110,7 +110,11 @@ impl LrScales {
         struct Take<'a>(&'a mut HashMap<String, Vec<f64>>);
         impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Take<'_> {
             fn visit<S: Shape>(&mut self, name: &str, t: &Tensor<S, E, D>) -> Result<()> {
-                let v = t.as_vec().into_iter().map(|x| x.to_f64().unwrap_or(f64::NAN)).collect();
+                let v = t
+                    .as_vec()
+                    .into_iter()
+                    .map(|x| x.to_f64().unwrap_or(f64::NAN))
+                    .collect();
                 self.0.insert(name.to_string(), v);
                 Ok(())
             }
@@ -160,7 +164,10 @@ impl LrScales {
                     found: format!("{} entries", s.len()),
                 });
             }
-            if let Some((i, &v)) = s.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0)
+            if let Some((i, &v)) = s
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !v.is_finite() || **v < 0.0)
             {
                 return Err(Error::NonFinite {
                     context: "learning-rate scale (must be finite and >= 0)".into(),
@@ -240,12 +247,24 @@ where
                 *st = vec![vec![0.0; n]; self.slots];
             }
             (self.rule)(&mut p, &g, self.scales.get(name), st);
-            let data: Vec<E> = p.into_iter().map(|x| E::from_f64(x).unwrap_or_default()).collect();
+            let data: Vec<E> = p
+                .into_iter()
+                .map(|x| E::from_f64(x).unwrap_or_default())
+                .collect();
             *param = param.device().tensor_from_vec(data, *param.shape());
             Ok(())
         }
     }
-    model.visit_with_grads(grads, "", &mut Apply { scales, state, slots, rule })
+    model.visit_with_grads(
+        grads,
+        "",
+        &mut Apply {
+            scales,
+            state,
+            slots,
+            rule,
+        },
+    )
 }
 
 /// The learning-rate multiplier of entry `i`: 1 without scales.
@@ -253,4 +272,3 @@ where
 pub(crate) fn scale_at(scale: Option<&[f64]>, i: usize) -> f64 {
     scale.map_or(1.0, |s| s[i])
 }
-

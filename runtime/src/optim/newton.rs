@@ -13,7 +13,10 @@
 use dfdx::shapes::Dtype;
 use dfdx::tensor_ops::Device;
 
-use super::objective::{eval_checked, norm_inf, HessianHook, MinimizeReport, ModelObjective, SecondOrderObjective, StopReason};
+use super::objective::{
+    eval_checked, norm_inf, HessianHook, MinimizeReport, ModelObjective, SecondOrderObjective,
+    StopReason,
+};
 use crate::error::{Error, Result};
 use crate::params::{num_params, Model};
 
@@ -103,7 +106,11 @@ impl Newton {
     }
 
     /// Minimizes `obj` from `x0`.
-    pub fn minimize<O: SecondOrderObjective + ?Sized>(&self, obj: &mut O, x0: &[f64]) -> Result<MinimizeReport> {
+    pub fn minimize<O: SecondOrderObjective + ?Sized>(
+        &self,
+        obj: &mut O,
+        x0: &[f64],
+    ) -> Result<MinimizeReport> {
         let cfg = &self.config;
         let n = obj.dim();
         self.check_size(n)?;
@@ -126,7 +133,14 @@ impl Newton {
                 None
             };
             if let Some(reason) = reason {
-                return Ok(MinimizeReport { x, f, grad_norm: gn, iterations: iter, evaluations: evals, reason });
+                return Ok(MinimizeReport {
+                    x,
+                    f,
+                    grad_norm: gn,
+                    iterations: iter,
+                    evaluations: evals,
+                    reason,
+                });
             }
             let h = obj.hessian(&x)?;
             if h.len() != n * n {
@@ -138,13 +152,25 @@ impl Newton {
                 });
             }
             if let Some((i, &v)) = h.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-                return Err(Error::NonFinite { context: format!("Newton iteration {iter}"), tensor: "Hessian".into(), index: i, value: v });
+                return Err(Error::NonFinite {
+                    context: format!("Newton iteration {iter}"),
+                    tensor: "Hessian".into(),
+                    index: i,
+                    value: v,
+                });
             }
             iter += 1;
             // Try damped steps until one decreases f.
             loop {
                 if lambda > cfg.lambda_max {
-                    return Ok(MinimizeReport { x, f, grad_norm: gn, iterations: iter, evaluations: evals, reason: StopReason::NoProgress });
+                    return Ok(MinimizeReport {
+                        x,
+                        f,
+                        grad_norm: gn,
+                        iterations: iter,
+                        evaluations: evals,
+                        reason: StopReason::NoProgress,
+                    });
                 }
                 a.copy_from_slice(&h);
                 for i in 0..n {
@@ -173,7 +199,12 @@ impl Newton {
     }
 
     /// Minimizes a model's loss with a Hessian hook; the model ends at the answer.
-    pub fn minimize_model<E, D, M, F, H>(&self, model: &mut M, loss_grad: F, hessian: H) -> Result<MinimizeReport>
+    pub fn minimize_model<E, D, M, F, H>(
+        &self,
+        model: &mut M,
+        loss_grad: F,
+        hessian: H,
+    ) -> Result<MinimizeReport>
     where
         E: Dtype,
         D: Device<E>,
@@ -240,7 +271,9 @@ mod tests {
     fn cholesky_solves_spd_and_rejects_indefinite() {
         let a = [4.0, 2.0, 0.6, 2.0, 5.0, 1.0, 0.6, 1.0, 3.0];
         let x_true = [1.0, -2.0, 0.5];
-        let b: Vec<f64> = (0..3).map(|i| (0..3).map(|j| a[i * 3 + j] * x_true[j]).sum()).collect();
+        let b: Vec<f64> = (0..3)
+            .map(|i| (0..3).map(|j| a[i * 3 + j] * x_true[j]).sum())
+            .collect();
         let x = cholesky_solve(&mut a.clone(), 3, &b).unwrap();
         for (u, v) in x.iter().zip(x_true) {
             assert!((u - v).abs() < 1e-12);
@@ -250,11 +283,17 @@ mod tests {
 
     #[test]
     fn refuses_a_hessian_over_the_limit_naming_p_and_bytes() {
-        let newton = Newton::new(NewtonConfig { max_hessian_bytes: 1 << 20, ..Default::default() });
+        let newton = Newton::new(NewtonConfig {
+            max_hessian_bytes: 1 << 20,
+            ..Default::default()
+        });
         assert!(newton.check_size(362).is_ok());
         let e = newton.check_size(1000).unwrap_err().to_string();
         assert!(e.contains("P = 1000") && e.contains("8000000 bytes"), "{e}");
-        let e = Newton::default().check_size(usize::MAX).unwrap_err().to_string();
+        let e = Newton::default()
+            .check_size(usize::MAX)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("2^64"), "{e}");
     }
 }

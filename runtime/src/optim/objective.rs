@@ -33,11 +33,19 @@ pub struct FnObjective<F, H = NoHessian> {
 impl<F: FnMut(&[f64]) -> Result<(f64, Vec<f64>)>> FnObjective<F> {
     /// `f(x) -> (value, gradient)` over `dim` variables.
     pub fn new(dim: usize, f: F) -> Self {
-        Self { dim, f, h: NoHessian }
+        Self {
+            dim,
+            f,
+            h: NoHessian,
+        }
     }
     /// Adds a dense Hessian `h(x)` (row-major).
     pub fn with_hessian<H: FnMut(&[f64]) -> Result<Vec<f64>>>(self, h: H) -> FnObjective<F, H> {
-        FnObjective { dim: self.dim, f: self.f, h }
+        FnObjective {
+            dim: self.dim,
+            f: self.f,
+            h,
+        }
     }
 }
 
@@ -105,7 +113,13 @@ where
     /// Wraps `model` and its loss-and-gradient closure.
     pub fn new(model: &'m mut M, loss_grad: F) -> Self {
         let dim = num_params(model);
-        Self { model, loss_grad, hessian: NoHessian, dim, _dtype: PhantomData }
+        Self {
+            model,
+            loss_grad,
+            hessian: NoHessian,
+            dim,
+            _dtype: PhantomData,
+        }
     }
 
     /// Adds a Hessian hook, making this a [`SecondOrderObjective`].
@@ -272,7 +286,10 @@ pub struct MinimizeReport {
 impl MinimizeReport {
     /// Whether a convergence test (gradient or value tolerance) stopped it.
     pub fn converged(&self) -> bool {
-        matches!(self.reason, StopReason::GradientTolerance | StopReason::ValueTolerance)
+        matches!(
+            self.reason,
+            StopReason::GradientTolerance | StopReason::ValueTolerance
+        )
     }
 }
 
@@ -287,10 +304,20 @@ pub(crate) fn eval_checked<O: Objective + ?Sized>(
         return Err(grad_len_error(x.len(), g.len()));
     }
     if !f.is_finite() {
-        return Err(Error::NonFinite { context: context.into(), tensor: "objective".into(), index: 0, value: f });
+        return Err(Error::NonFinite {
+            context: context.into(),
+            tensor: "objective".into(),
+            index: 0,
+            value: f,
+        });
     }
     if let Some((i, &v)) = g.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::NonFinite { context: context.into(), tensor: "gradient".into(), index: i, value: v });
+        return Err(Error::NonFinite {
+            context: context.into(),
+            tensor: "gradient".into(),
+            index: i,
+            value: v,
+        });
     }
     Ok((f, g))
 }

@@ -6,7 +6,9 @@
 
 use shapegrad_runtime::dfdx::prelude::*;
 use shapegrad_runtime::params::{set_flat, to_flat};
-use shapegrad_runtime::{Model, Params, Result, TensorPairVisitor, TensorVisitor, TensorVisitorMut};
+use shapegrad_runtime::{
+    Model, Params, Result, TensorPairVisitor, TensorVisitor, TensorVisitorMut,
+};
 
 /// A nested sub-struct, so dotted names (`head.w`) are exercised.
 #[derive(Clone, Debug)]
@@ -31,7 +33,10 @@ impl<E: Dtype, D: Device<E>> Bag<E, D> {
     pub fn from_flat(dev: &D, values: &[f64]) -> Self {
         let mut b = Bag {
             scale: dev.zeros(),
-            head: Head { w: dev.zeros(), b: dev.zeros() },
+            head: Head {
+                w: dev.zeros(),
+                b: dev.zeros(),
+            },
         };
         set_flat(&mut b, values).expect("10 values");
         b
@@ -45,7 +50,11 @@ impl<E: Dtype, D: Device<E>> Params<E, D> for Bag<E, D> {
         v.visit(&p("head.w"), &self.head.w)?;
         v.visit(&p("head.b"), &self.head.b)
     }
-    fn visit_params_mut<V: TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V) -> Result<()> {
+    fn visit_params_mut<V: TensorVisitorMut<E, D>>(
+        &mut self,
+        prefix: &str,
+        v: &mut V,
+    ) -> Result<()> {
         let p = |n: &str| shapegrad_runtime::params::join_name(prefix, n);
         v.visit(&p("scale"), &mut self.scale)?;
         v.visit(&p("head.w"), &mut self.head.w)?;
@@ -57,9 +66,20 @@ impl<E: Dtype, D: Device<E>> Model<E, D> for Bag<E, D> {
     type Grads = Bag<E, D>;
     fn zero_grads(&self) -> Self::Grads {
         let dev = self.scale.device();
-        Bag { scale: dev.zeros(), head: Head { w: dev.zeros(), b: dev.zeros() } }
+        Bag {
+            scale: dev.zeros(),
+            head: Head {
+                w: dev.zeros(),
+                b: dev.zeros(),
+            },
+        }
     }
-    fn visit_with_grads<V: TensorPairVisitor<E, D>>(&mut self, g: &Self::Grads, prefix: &str, v: &mut V) -> Result<()> {
+    fn visit_with_grads<V: TensorPairVisitor<E, D>>(
+        &mut self,
+        g: &Self::Grads,
+        prefix: &str,
+        v: &mut V,
+    ) -> Result<()> {
         let p = |n: &str| shapegrad_runtime::params::join_name(prefix, n);
         v.visit(&p("scale"), &mut self.scale, &g.scale)?;
         v.visit(&p("head.w"), &mut self.head.w, &g.head.w)?;
@@ -109,20 +129,41 @@ pub struct Point<E: Dtype, D: Device<E>> {
 
 impl<E: Dtype, D: Device<E>> Params<E, D> for Point<E, D> {
     fn visit_params<V: TensorVisitor<E, D>>(&self, prefix: &str, v: &mut V) -> Result<()> {
-        v.visit(&shapegrad_runtime::params::join_name(prefix, "xy"), &self.xy)
+        v.visit(
+            &shapegrad_runtime::params::join_name(prefix, "xy"),
+            &self.xy,
+        )
     }
-    fn visit_params_mut<V: TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V) -> Result<()> {
-        v.visit(&shapegrad_runtime::params::join_name(prefix, "xy"), &mut self.xy)
+    fn visit_params_mut<V: TensorVisitorMut<E, D>>(
+        &mut self,
+        prefix: &str,
+        v: &mut V,
+    ) -> Result<()> {
+        v.visit(
+            &shapegrad_runtime::params::join_name(prefix, "xy"),
+            &mut self.xy,
+        )
     }
 }
 
 impl<E: Dtype, D: Device<E>> Model<E, D> for Point<E, D> {
     type Grads = Point<E, D>;
     fn zero_grads(&self) -> Self::Grads {
-        Point { xy: self.xy.device().zeros() }
+        Point {
+            xy: self.xy.device().zeros(),
+        }
     }
-    fn visit_with_grads<V: TensorPairVisitor<E, D>>(&mut self, g: &Self::Grads, prefix: &str, v: &mut V) -> Result<()> {
-        v.visit(&shapegrad_runtime::params::join_name(prefix, "xy"), &mut self.xy, &g.xy)
+    fn visit_with_grads<V: TensorPairVisitor<E, D>>(
+        &mut self,
+        g: &Self::Grads,
+        prefix: &str,
+        v: &mut V,
+    ) -> Result<()> {
+        v.visit(
+            &shapegrad_runtime::params::join_name(prefix, "xy"),
+            &mut self.xy,
+            &g.xy,
+        )
     }
 }
 
@@ -130,13 +171,21 @@ impl<E: Dtype, D: Device<E>> Model<E, D> for Point<E, D> {
 pub fn rosenbrock(p: &[f64]) -> (f64, Vec<f64>) {
     let (x, y) = (p[0], p[1]);
     let f = (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2);
-    let g = vec![-2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)];
+    let g = vec![
+        -2.0 * (1.0 - x) - 400.0 * x * (y - x * x),
+        200.0 * (y - x * x),
+    ];
     (f, g)
 }
 
 pub fn rosenbrock_hessian(p: &[f64]) -> Vec<f64> {
     let (x, y) = (p[0], p[1]);
-    vec![2.0 - 400.0 * (y - x * x) + 800.0 * x * x, -400.0 * x, -400.0 * x, 200.0]
+    vec![
+        2.0 - 400.0 * (y - x * x) + 800.0 * x * x,
+        -400.0 * x,
+        -400.0 * x,
+        200.0,
+    ]
 }
 
 /// `(loss, grads)` of Rosenbrock at a point fixture.
@@ -154,5 +203,9 @@ pub fn point<E: Dtype, D: Device<E>>(dev: &D, x: f64, y: f64) -> Point<E, D> {
 }
 
 pub fn dist(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt()
 }
