@@ -125,7 +125,7 @@ impl Batches {
 
 /// Copies the rows `idx` of a row-major buffer with rows of `width` into a new buffer.
 pub fn gather_rows<T: Copy>(data: &[T], width: usize, idx: &[usize]) -> Result<Vec<T>> {
-    if width == 0 || data.len() % width != 0 {
+    if data.len().checked_rem(width) != Some(0) {
         return Err(Error::Shape {
             context: "gather_rows".into(),
             tensor: "data".into(),
@@ -183,7 +183,7 @@ pub fn tensor_from_flat<const N: usize, T: Copy + Into<f64>, E: Dtype, D: Device
     dev: &D,
     flat: &[T],
 ) -> Result<Tensor<(usize, Const<N>), E, D>> {
-    if N == 0 || flat.len() % N != 0 {
+    if flat.len().checked_rem(N) != Some(0) {
         return Err(Error::Shape {
             context: "tensor_from_flat".into(),
             tensor: "flat buffer".into(),

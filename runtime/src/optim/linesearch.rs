@@ -85,7 +85,7 @@ pub(crate) struct Outcome {
 pub(crate) fn cubic_min(a: f64, fa: f64, da: f64, b: f64, fb: f64, db: f64) -> Option<f64> {
     let d1 = da + db - 3.0 * (fa - fb) / (a - b);
     let disc = d1 * d1 - da * db;
-    if !(disc >= 0.0) {
+    if disc.is_nan() || disc < 0.0 {
         return None;
     }
     let d2 = (b - a).signum() * disc.sqrt();
@@ -116,7 +116,7 @@ impl StrongWolfe {
             best_armijo: None,
             evals: 0,
         };
-        if !(dphi0 < 0.0) {
+        if dphi0.is_nan() || dphi0 >= 0.0 {
             return Ok(out);
         }
         let mut eval = |a: f64, out: &mut Outcome| -> Result<Pt> {
