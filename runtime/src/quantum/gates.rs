@@ -515,7 +515,7 @@ mod tests {
         r
     }
     fn close(a: &M, b: &M, tol: f64) -> bool {
-        a.iter().zip(b).all(|(r, s)| r.iter().zip(s).all(|(x, y)| (x - y).norm() < tol))
+        a.iter().zip(b).all(|(r, s)| r.iter().zip(s).all(|(x, y)| (x - y).norm() <= tol))
     }
     /// Equal up to a global phase.
     fn close_up_to_phase(a: &M, b: &M) -> bool {

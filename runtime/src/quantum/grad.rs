@@ -266,7 +266,9 @@ mod tests {
     fn controlled_rotations_need_the_four_term_rule() {
         let mut c = Circuit::new(2).unwrap();
         c.h(0).unwrap().ry(1, 0.4).unwrap().crx(0, 1, Angle::weight(0)).unwrap();
-        let h = Hamiltonian::parse("Z1 + 0.3*Y1").unwrap();
+        // The frequency-1/2 terms come from interference between the control branches, so the
+        // observable must act on the control too.
+        let h = Hamiltonian::parse("X0Z1 + 0.3*Y0X1 + Z1").unwrap();
         let w = [0.83];
         let adj = gradient(&c, &[], &w, &h, GradMethod::Adjoint).unwrap().weights[0];
         let ps = gradient(&c, &[], &w, &h, GradMethod::ParameterShift).unwrap().weights[0];

@@ -868,7 +868,7 @@ mod tests {
             ("OPENQASM 2.0;\nqreg q[2];\nh q[0]\nh q[1];\n", 4, 1),
             ("OPENQASM 2.0;\nqreg q[2];\ngate g a { foo a; }\n", 3, 12),
             ("OPENQASM 2.0;\nqreg q[1];\nh q[0]; $\n", 3, 9),
-            ("OPENQASM 2.0;\ncreg c[1];\n", 2, 11),
+            ("OPENQASM 2.0;\ncreg c[1];\n", 3, 1),
         ];
         for &(src, line, col) in cases {
             let e = parse_qasm(src).unwrap_err();
