@@ -26,7 +26,7 @@ pub use gates::Gate;
 pub use grad::{expectations, gradient, vjp, GradMethod, Gradient};
 pub use layer::QuantumLayer;
 pub use observable::{sample, Hamiltonian, Pauli, PauliString, ShotEstimate};
-pub use qasm::{parse_qasm, QasmProgram};
+pub use qasm::{parse_qasm, run_cli as qasm_cli, QasmProgram};
 pub use state::StateVector;
 
 /// The amplitude type.

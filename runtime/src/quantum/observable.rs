@@ -171,7 +171,13 @@ impl Hamiltonian {
     /// (separated by nothing, spaces or `*`); `I` (or a bare number) is the identity. Errors
     /// give the 1-based column.
     pub fn parse(text: &str) -> std::result::Result<Hamiltonian, ParseError> {
-        HParser { s: text.as_bytes(), pos: 0 }.parse()
+        HParser { s: text.as_bytes(), pos: 0, num_qubits: StateVector::MAX_QUBITS }.parse()
+    }
+
+    /// Like [`Hamiltonian::parse`], and also rejects (with its column) any qubit index
+    /// `>= num_qubits`, for observables of a known register.
+    pub fn parse_for(text: &str, num_qubits: usize) -> std::result::Result<Hamiltonian, ParseError> {
+        HParser { s: text.as_bytes(), pos: 0, num_qubits }.parse()
     }
 
     /// `<ψ|H|ψ>`.
@@ -285,6 +291,7 @@ impl fmt::Display for Hamiltonian {
 struct HParser<'a> {
     s: &'a [u8],
     pos: usize,
+    num_qubits: usize,
 }
 
 impl HParser<'_> {
@@ -365,8 +372,11 @@ impl HParser<'_> {
                         return self.err(at, format!("Pauli `{p:?}` needs a qubit index, e.g. `{p:?}0`"));
                     }
                     let q: usize = match digits.parse() {
-                        Ok(q) if q < StateVector::MAX_QUBITS => q,
-                        _ => return self.err(dstart, format!("qubit index `{digits}` out of range")),
+                        Ok(q) if q < self.num_qubits => q,
+                        _ => {
+                            let n = self.num_qubits;
+                            return self.err(dstart, format!("qubit index `{digits}` out of range: the register has {n} qubits"));
+                        }
                     };
                     if factors.iter().any(|&(r, _)| r == q) {
                         return self.err(at, format!("qubit {q} appears twice in one term"));
@@ -451,6 +461,9 @@ mod tests {
             let e = Hamiltonian::parse(text).unwrap_err();
             assert_eq!((e.line, e.column), (1, col), "{text:?}: {e}");
         }
+        let e = Hamiltonian::parse_for("Z0 + 0.5*X1Z3", 3).unwrap_err();
+        assert_eq!(e.column, 13, "{e}");
+        assert!(Hamiltonian::parse_for("Z0 + 0.5*X1Z2", 3).is_ok());
     }
 
     /// Matrix-free Pauli application against explicit Kronecker products.

@@ -817,6 +817,58 @@ fn to_angle(e: &Expr, env: &HashMap<String, Angle>) -> Angle {
     }
 }
 
+/// The `qasm` example's whole behaviour, as a library function so tests can run it:
+/// `FILE.qasm --observable "0.5*Z0Z2 - 0.8*X1X2" [--grad] [--method adjoint|parameter-shift|finite-diff]`
+/// returns the one-line JSON `{"expectation": …, "gradient": […]}` (gradient only with
+/// `--grad`, one entry per angle parameter in order of appearance), or an error message that
+/// names the file or option and the line and column.
+pub fn run_cli(args: &[String]) -> std::result::Result<String, String> {
+    use super::grad::{gradient, GradMethod};
+    use super::Hamiltonian;
+    const USAGE: &str = "usage: qasm FILE.qasm --observable \"0.5*Z0Z2 - 0.8*X1X2\" [--grad] [--method adjoint|parameter-shift|finite-diff]";
+    let (mut file, mut observable, mut grad, mut method) = (None, None, false, GradMethod::Adjoint);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        let mut value = |name: &str| {
+            inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{name} needs a value\n{USAGE}"))
+        };
+        match flag {
+            "--observable" => observable = Some(value("--observable")?),
+            "--method" => method = value("--method")?.parse().map_err(|e: crate::Error| e.to_string())?,
+            "--grad" => grad = true,
+            "-h" | "--help" => return Err(USAGE.into()),
+            f if f.starts_with('-') => return Err(format!("unknown option `{f}`\n{USAGE}")),
+            f if file.is_none() => file = Some(f.to_string()),
+            f => return Err(format!("unexpected argument `{f}`\n{USAGE}")),
+        }
+    }
+    let file = file.ok_or(format!("missing FILE.qasm\n{USAGE}"))?;
+    let observable = observable.ok_or(format!("missing --observable\n{USAGE}"))?;
+    let source = std::fs::read_to_string(&file).map_err(|e| format!("{file}: cannot read: {e}"))?;
+    let program = parse_qasm(&source).map_err(|e| format!("{file}: {e}"))?;
+    let h = Hamiltonian::parse_for(&observable, program.circuit.num_qubits())
+        .map_err(|e| format!("--observable: {e}"))?;
+    let num = |v: f64| if v.is_finite() { format!("{v:?}") } else { "null".to_string() };
+    let g = if grad {
+        gradient(&program.circuit, &[], &program.params, &h, method).map_err(|e| e.to_string())?
+    } else {
+        let value = super::grad::expectations(&program.circuit, &[], &program.params, std::slice::from_ref(&h))
+            .map_err(|e| e.to_string())?[0];
+        super::grad::Gradient { value, inputs: vec![], weights: vec![] }
+    };
+    let mut out = format!("{{\"expectation\": {}", num(g.value));
+    if grad {
+        let list: Vec<String> = g.weights.iter().map(|&v| num(v)).collect();
+        out.push_str(&format!(", \"gradient\": [{}]", list.join(", ")));
+    }
+    out.push('}');
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
