@@ -271,6 +271,16 @@ impl StateVector {
 
     /// Applies a 2x2 matrix to qubit `q` (any matrix, unitary or not).
     pub fn apply_mat1(&mut self, q: usize, m: &Mat2) {
+        if m.iter().flatten().all(|z| z.im == 0.0) {
+            // Real matrices (RY, H, X, …): half the multiplications.
+            let r = [[m[0][0].re, m[0][1].re], [m[1][0].re, m[1][1].re]];
+            for_each_pair(&mut self.amps, q, move |_, a, b| {
+                let (x, y) = (*a, *b);
+                *a = x * r[0][0] + y * r[0][1];
+                *b = x * r[1][0] + y * r[1][1];
+            });
+            return;
+        }
         let m = *m;
         for_each_pair(&mut self.amps, q, move |_, a, b| {
             let (x, y) = (*a, *b);
