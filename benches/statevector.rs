@@ -12,7 +12,9 @@
 //! (CNOT touches half the amplitudes but streams every cache line of the state, so the same
 //! byte count is used; its "effective bandwidth" is comparable to RY's).
 
-use shapegrad::quantum::{gradient, Circuit, Gate, GradMethod, Hamiltonian, Mat2, StateVector, C64};
+use shapegrad::quantum::{
+    gradient, Circuit, Gate, GradMethod, Hamiltonian, Mat2, StateVector, C64,
+};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -49,7 +51,10 @@ fn bandwidth() {
         dst.copy_from_slice(black_box(&src));
         black_box(&dst);
     });
-    println!("statevector bandwidth threads=1 gbps={:.1}", bytes / s1 / 1e9);
+    println!(
+        "statevector bandwidth threads=1 gbps={:.1}",
+        bytes / s1 / 1e9
+    );
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let part = len.div_ceil(threads);
     let sn = time(7, 1, || {
@@ -60,7 +65,10 @@ fn bandwidth() {
         });
         black_box(&dst);
     });
-    println!("statevector bandwidth threads={threads} gbps={:.1}", bytes / sn / 1e9);
+    println!(
+        "statevector bandwidth threads={threads} gbps={:.1}",
+        bytes / sn / 1e9
+    );
 }
 
 fn gates() {
@@ -76,9 +84,17 @@ fn gates() {
         let samples = if n >= 22 { 9 } else { 15 };
         let q = n / 2;
         let t = time(samples, inner, || s.apply_mat1(q, black_box(&ry)));
-        println!("statevector gate=RY n={n} qubit={q} us={:.2} gbps={:.1}", t * 1e6, bytes / t / 1e9);
+        println!(
+            "statevector gate=RY n={n} qubit={q} us={:.2} gbps={:.1}",
+            t * 1e6,
+            bytes / t / 1e9
+        );
         let t = time(samples, inner, || s.apply_cx(q, (q + 1) % n));
-        println!("statevector gate=CNOT n={n} qubit={q} us={:.2} gbps={:.1}", t * 1e6, bytes / t / 1e9);
+        println!(
+            "statevector gate=CNOT n={n} qubit={q} us={:.2} gbps={:.1}",
+            t * 1e6,
+            bytes / t / 1e9
+        );
     }
 }
 
@@ -88,8 +104,11 @@ fn grads() {
     let h = Hamiltonian::parse("Z0 + 0.5*Z4Z5 - 0.3*X9").unwrap();
     for p in [30usize, 60, 120, 240] {
         let mut c = Circuit::new(n).unwrap();
-        c.strongly_entangling_layers(&wires, p / (3 * n), None, 0).unwrap();
-        let w: Vec<f64> = (0..c.num_weights()).map(|i| (i as f64 * 0.61).sin()).collect();
+        c.strongly_entangling_layers(&wires, p / (3 * n), None, 0)
+            .unwrap();
+        let w: Vec<f64> = (0..c.num_weights())
+            .map(|i| (i as f64 * 0.61).sin())
+            .collect();
         let adj = time(9, 3, || {
             black_box(gradient(&c, &[], &w, &h, GradMethod::Adjoint).unwrap());
         });

@@ -26,7 +26,10 @@ fn issue_closed_forms() {
         let c = issue_circuit(n, q);
         let s = c.run(&[], &w).unwrap();
         let obs = |t: &str| {
-            let t = t.replace("{0}", &q[0].to_string()).replace("{1}", &q[1].to_string()).replace("{2}", &q[2].to_string());
+            let t = t
+                .replace("{0}", &q[0].to_string())
+                .replace("{1}", &q[1].to_string())
+                .replace("{2}", &q[2].to_string());
             Hamiltonian::parse(&t).unwrap().expectation(&s)
         };
         let (c1, c7, c13) = (0.1f64.cos(), 0.7f64.cos(), 1.3f64.cos());
@@ -36,7 +39,11 @@ fn issue_closed_forms() {
         assert!((s.norm_sqr() - 1.0).abs() < 1e-12);
         // d<Z0>/dw = (−sin 0.1 cos 1.3, 0, 0, −cos 0.1 sin 1.3), all three ways.
         let h = Hamiltonian::parse(&format!("Z{}", q[0])).unwrap();
-        for m in [GradMethod::Adjoint, GradMethod::ParameterShift, GradMethod::FiniteDiff] {
+        for m in [
+            GradMethod::Adjoint,
+            GradMethod::ParameterShift,
+            GradMethod::FiniteDiff,
+        ] {
             let g = gradient(&c, &[], &w, &h, m).unwrap();
             let want = [-(0.1f64).sin() * c13, 0.0, 0.0, -c1 * 1.3f64.sin()];
             for (a, b) in g.weights.iter().zip(want) {
@@ -49,7 +56,14 @@ fn issue_closed_forms() {
 #[test]
 fn ghz_and_bell_states() {
     let mut c = Circuit::new(4).unwrap();
-    c.h(0).unwrap().cnot(0, 1).unwrap().cnot(1, 2).unwrap().cnot(2, 3).unwrap();
+    c.h(0)
+        .unwrap()
+        .cnot(0, 1)
+        .unwrap()
+        .cnot(1, 2)
+        .unwrap()
+        .cnot(2, 3)
+        .unwrap();
     let s = c.run(&[], &[]).unwrap();
     let p = s.probabilities();
     assert!((p[0] - 0.5).abs() < 1e-15 && (p[15] - 0.5).abs() < 1e-15);
@@ -62,7 +76,11 @@ fn ghz_and_bell_states() {
 }
 
 fn random_unitary1(rng: &mut impl Rng) -> [[shapegrad_runtime::quantum::C64; 2]; 2] {
-    let m = Gate::U3.matrix(&[rng.gen_range(-3.0..3.0), rng.gen_range(-3.0..3.0), rng.gen_range(-3.0..3.0)]);
+    let m = Gate::U3.matrix(&[
+        rng.gen_range(-3.0..3.0),
+        rng.gen_range(-3.0..3.0),
+        rng.gen_range(-3.0..3.0),
+    ]);
     [[m[0][0], m[0][1]], [m[1][0], m[1][1]]]
 }
 
@@ -73,10 +91,36 @@ fn norm_is_preserved_by_1e5_random_gates() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(2024);
     let mut c = Circuit::new(n).unwrap();
     let kinds = [
-        Gate::H, Gate::X, Gate::Y, Gate::Z, Gate::S, Gate::Sdg, Gate::T, Gate::Tdg, Gate::SX, Gate::SXdg,
-        Gate::RX, Gate::RY, Gate::RZ, Gate::P, Gate::U2, Gate::U3, Gate::CNOT, Gate::CY, Gate::CZ, Gate::CH,
-        Gate::SWAP, Gate::CRX, Gate::CRY, Gate::CRZ, Gate::CPhase, Gate::RXX, Gate::RYY, Gate::RZZ,
-        Gate::Toffoli, Gate::CSWAP,
+        Gate::H,
+        Gate::X,
+        Gate::Y,
+        Gate::Z,
+        Gate::S,
+        Gate::Sdg,
+        Gate::T,
+        Gate::Tdg,
+        Gate::SX,
+        Gate::SXdg,
+        Gate::RX,
+        Gate::RY,
+        Gate::RZ,
+        Gate::P,
+        Gate::U2,
+        Gate::U3,
+        Gate::CNOT,
+        Gate::CY,
+        Gate::CZ,
+        Gate::CH,
+        Gate::SWAP,
+        Gate::CRX,
+        Gate::CRY,
+        Gate::CRZ,
+        Gate::CPhase,
+        Gate::RXX,
+        Gate::RYY,
+        Gate::RZZ,
+        Gate::Toffoli,
+        Gate::CSWAP,
     ];
     for k in 0..100_000 {
         let gate = if k % 97 == 0 {
@@ -91,11 +135,17 @@ fn norm_is_preserved_by_1e5_random_gates() {
                 qs.push(q);
             }
         }
-        let angles = (0..gate.num_angles()).map(|_| Angle::Const(rng.gen_range(-7.0..7.0))).collect();
+        let angles = (0..gate.num_angles())
+            .map(|_| Angle::Const(rng.gen_range(-7.0..7.0)))
+            .collect();
         c.add(gate, &qs, angles).unwrap();
     }
     let s = c.run(&[], &[]).unwrap();
-    assert!((s.norm_sqr() - 1.0).abs() < 1e-10, "norm² = {}", s.norm_sqr());
+    assert!(
+        (s.norm_sqr() - 1.0).abs() < 1e-10,
+        "norm² = {}",
+        s.norm_sqr()
+    );
     // And the state is genuinely scrambled (not stuck in a basis state).
     let pmax = s.probabilities().into_iter().fold(0.0, f64::max);
     assert!(pmax < 0.05, "{pmax}");
@@ -122,9 +172,23 @@ fn arbitrary_unitaries_compose() {
         u[cnot(i)] = kron[i];
     }
     let mut c1 = Circuit::new(3).unwrap();
-    c1.h(2).unwrap().ry(1, 0.4).unwrap().unitary1(2, a).unwrap().unitary1(0, b).unwrap().cnot(2, 0).unwrap();
+    c1.h(2)
+        .unwrap()
+        .ry(1, 0.4)
+        .unwrap()
+        .unitary1(2, a)
+        .unwrap()
+        .unitary1(0, b)
+        .unwrap()
+        .cnot(2, 0)
+        .unwrap();
     let mut c2 = Circuit::new(3).unwrap();
-    c2.h(2).unwrap().ry(1, 0.4).unwrap().unitary2(2, 0, u).unwrap();
+    c2.h(2)
+        .unwrap()
+        .ry(1, 0.4)
+        .unwrap()
+        .unitary2(2, 0, u)
+        .unwrap();
     let (s1, s2) = (c1.run(&[], &[]).unwrap(), c2.run(&[], &[]).unwrap());
     for (x, y) in s1.amplitudes().iter().zip(s2.amplitudes()) {
         assert!((x - y).norm() < 1e-13);

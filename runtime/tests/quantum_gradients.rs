@@ -13,10 +13,35 @@ const NUM_INPUTS: usize = 2;
 /// Every gate kind (3-qubit ones only when the register allows).
 fn all_kinds(n: usize) -> Vec<Gate> {
     let mut v = vec![
-        Gate::I, Gate::H, Gate::X, Gate::Y, Gate::Z, Gate::S, Gate::Sdg, Gate::T, Gate::Tdg, Gate::SX,
-        Gate::SXdg, Gate::RX, Gate::RY, Gate::RZ, Gate::P, Gate::U2, Gate::U3, Gate::CNOT, Gate::CY,
-        Gate::CZ, Gate::CH, Gate::SWAP, Gate::CRX, Gate::CRY, Gate::CRZ, Gate::CPhase, Gate::RXX,
-        Gate::RYY, Gate::RZZ,
+        Gate::I,
+        Gate::H,
+        Gate::X,
+        Gate::Y,
+        Gate::Z,
+        Gate::S,
+        Gate::Sdg,
+        Gate::T,
+        Gate::Tdg,
+        Gate::SX,
+        Gate::SXdg,
+        Gate::RX,
+        Gate::RY,
+        Gate::RZ,
+        Gate::P,
+        Gate::U2,
+        Gate::U3,
+        Gate::CNOT,
+        Gate::CY,
+        Gate::CZ,
+        Gate::CH,
+        Gate::SWAP,
+        Gate::CRX,
+        Gate::CRY,
+        Gate::CRZ,
+        Gate::CPhase,
+        Gate::RXX,
+        Gate::RYY,
+        Gate::RZZ,
     ];
     if n >= 3 {
         v.push(Gate::Toffoli);
@@ -48,8 +73,10 @@ fn angle(p: &mut Picks) -> Angle {
         1 => Angle::input(p.next(NUM_INPUTS)),
         2 => Angle::weight(p.next(NUM_WEIGHTS)).affine(p.real(-2.0, 2.0), p.real(-1.0, 1.0)),
         3 => Angle::weight(p.next(NUM_WEIGHTS)) * 0.7 - Angle::input(p.next(NUM_INPUTS)) + 0.2,
-        _ => Angle::Call(Func::Sin, Box::new(Angle::weight(p.next(NUM_WEIGHTS)))) * 1.5
-            + Angle::weight(p.next(NUM_WEIGHTS)) * Angle::input(p.next(NUM_INPUTS)),
+        _ => {
+            Angle::Call(Func::Sin, Box::new(Angle::weight(p.next(NUM_WEIGHTS)))) * 1.5
+                + Angle::weight(p.next(NUM_WEIGHTS)) * Angle::input(p.next(NUM_INPUTS))
+        }
     }
 }
 
@@ -104,7 +131,10 @@ fn hamiltonian(n: usize, p: &mut Picks) -> Hamiltonian {
 fn assert_close(a: &[f64], b: &[f64], what: &str) {
     assert_eq!(a.len(), b.len());
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() < 1e-8, "{what}[{i}]: {x} vs {y}\n{a:?}\n{b:?}");
+        assert!(
+            (x - y).abs() < 1e-8,
+            "{what}[{i}]: {x} vs {y}\n{a:?}\n{b:?}"
+        );
     }
 }
 
@@ -137,18 +167,33 @@ proptest! {
 #[test]
 fn vjp_is_linear_in_upstream() {
     let seeds: Vec<u32> = (0..64u32).map(|i| i.wrapping_mul(2654435761)).collect();
-    let mut p = Picks { data: &seeds, at: 0 };
+    let mut p = Picks {
+        data: &seeds,
+        at: 0,
+    };
     let c = build(5, 8, &mut p);
-    let obs = vec![hamiltonian(5, &mut p), hamiltonian(5, &mut p), Hamiltonian::z(4).unwrap()];
+    let obs = vec![
+        hamiltonian(5, &mut p),
+        hamiltonian(5, &mut p),
+        Hamiltonian::z(4).unwrap(),
+    ];
     let (w, x) = ([0.3, -1.2, 0.8, 2.0, -0.1], [0.5, -0.7]);
     let g = [0.7, -1.3, 0.25];
-    for m in [GradMethod::Adjoint, GradMethod::ParameterShift, GradMethod::FiniteDiff] {
+    for m in [
+        GradMethod::Adjoint,
+        GradMethod::ParameterShift,
+        GradMethod::FiniteDiff,
+    ] {
         let (gi, gw) = vjp(&c, &x, &w, &obs, &g, m).unwrap();
         let (mut wi, mut ww) = (vec![0.0; 2], vec![0.0; 5]);
         for (o, gk) in obs.iter().zip(g) {
             let single = gradient(&c, &x, &w, o, GradMethod::Adjoint).unwrap();
-            wi.iter_mut().zip(&single.inputs).for_each(|(a, b)| *a += gk * b);
-            ww.iter_mut().zip(&single.weights).for_each(|(a, b)| *a += gk * b);
+            wi.iter_mut()
+                .zip(&single.inputs)
+                .for_each(|(a, b)| *a += gk * b);
+            ww.iter_mut()
+                .zip(&single.weights)
+                .for_each(|(a, b)| *a += gk * b);
         }
         assert_close(&gi, &wi, "inputs");
         assert_close(&gw, &ww, "weights");
@@ -162,8 +207,13 @@ fn gradients_agree_on_parallel_kernels() {
     let mut c = Circuit::new(n).unwrap();
     let wires: Vec<usize> = (0..n).collect();
     c.strongly_entangling_layers(&wires, 1, None, 0).unwrap();
-    c.crx(13, 0, Angle::weight(3)).unwrap().rzz(12, 1, Angle::weight(0) * 2.0).unwrap();
-    let w: Vec<f64> = (0..c.num_weights()).map(|i| (i as f64 * 0.37).sin()).collect();
+    c.crx(13, 0, Angle::weight(3))
+        .unwrap()
+        .rzz(12, 1, Angle::weight(0) * 2.0)
+        .unwrap();
+    let w: Vec<f64> = (0..c.num_weights())
+        .map(|i| (i as f64 * 0.37).sin())
+        .collect();
     let h = Hamiltonian::parse("Z0Z13 - 0.5*X7 + 0.25*Y12X1").unwrap();
     let adj = gradient(&c, &[], &w, &h, GradMethod::Adjoint).unwrap();
     let ps = gradient(&c, &[], &w, &h, GradMethod::ParameterShift).unwrap();

@@ -10,19 +10,29 @@ fn temp_file(name: &str, text: &str) -> String {
     let dir = std::env::temp_dir().join(format!("shapegrad-quantum-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
-    std::fs::File::create(&path).unwrap().write_all(text.as_bytes()).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     path.to_string_lossy().into_owned()
 }
 
 /// Pulls the numbers out of `{"expectation": v, "gradient": [a, b]}`.
 fn parse_json(s: &str) -> (f64, Option<Vec<f64>>) {
-    assert!(s.starts_with("{\"expectation\": ") && s.ends_with('}') && !s.contains('\n'), "{s}");
+    assert!(
+        s.starts_with("{\"expectation\": ") && s.ends_with('}') && !s.contains('\n'),
+        "{s}"
+    );
     let body = &s["{\"expectation\": ".len()..s.len() - 1];
     match body.split_once(", \"gradient\": [") {
         None => (body.parse().unwrap(), None),
         Some((v, rest)) => {
             let list = rest.strip_suffix(']').unwrap();
-            let g = if list.is_empty() { vec![] } else { list.split(", ").map(|x| x.parse().unwrap()).collect() };
+            let g = if list.is_empty() {
+                vec![]
+            } else {
+                list.split(", ").map(|x| x.parse().unwrap()).collect()
+            };
             (v.parse().unwrap(), Some(g))
         }
     }
@@ -72,7 +82,10 @@ fn cli_matches_closed_forms_for_every_method() {
 
 #[test]
 fn cli_errors_name_line_and_column() {
-    let bad = temp_file("bad.qasm", "OPENQASM 2.0;\nqreg q[2];\nh q[0];\nfoo(0.1) q[1];\n");
+    let bad = temp_file(
+        "bad.qasm",
+        "OPENQASM 2.0;\nqreg q[2];\nh q[0];\nfoo(0.1) q[1];\n",
+    );
     let e = run_cli(&[bad, "--observable".into(), "Z0".into()]).unwrap_err();
     assert!(e.contains("line 4, column 1") && e.contains("foo"), "{e}");
     let good = temp_file("good.qasm", "OPENQASM 2.0;\nqreg q[2];\nh q[0];\n");
@@ -80,9 +93,23 @@ fn cli_errors_name_line_and_column() {
     assert!(e.contains("line 1, column 11"), "{e}");
     let e = run_cli(&[good.clone(), "--observable".into(), "Z0 +* Z1".into()]).unwrap_err();
     assert!(e.contains("line 1, column 5"), "{e}");
-    assert!(run_cli(&[good.clone()]).unwrap_err().contains("--observable"));
-    assert!(run_cli(&[good.clone(), "--observable".into(), "Z0".into(), "--method".into(), "magic".into()]).is_err());
-    assert!(run_cli(&["/nonexistent/x.qasm".into(), "--observable".into(), "Z0".into()]).is_err());
+    assert!(run_cli(std::slice::from_ref(&good))
+        .unwrap_err()
+        .contains("--observable"));
+    assert!(run_cli(&[
+        good.clone(),
+        "--observable".into(),
+        "Z0".into(),
+        "--method".into(),
+        "magic".into()
+    ])
+    .is_err());
+    assert!(run_cli(&[
+        "/nonexistent/x.qasm".into(),
+        "--observable".into(),
+        "Z0".into()
+    ])
+    .is_err());
 }
 
 /// Angles inside user gates chain back to the call-site parameters, including nonlinear
@@ -113,7 +140,10 @@ cy q[0], q[1]; cz q[1], q[2]; ch q[2], q[3]; swap q[0], q[3]; cswap q[1], q[0], 
 rx(0.2) q;
 ";
     let p = parse_qasm(src).unwrap();
-    assert_eq!(p.params.len(), 1 + 3 + 2 + 1 + 3 + 1 + 1 + 1 + 3 + 1 + 1 + 1 + 1 + 1);
+    assert_eq!(
+        p.params.len(),
+        1 + 3 + 2 + 1 + 3 + 1 + 1 + 1 + 3 + 1 + 1 + 1 + 1 + 1
+    );
     let h = Hamiltonian::parse("0.5*Z0Z2 - 0.8*X1X2 + 0.3*Y2 + 0.6*X0 + Z3").unwrap();
     let adj = gradient(&p.circuit, &[], &p.params, &h, GradMethod::Adjoint).unwrap();
     let ps = gradient(&p.circuit, &[], &p.params, &h, GradMethod::ParameterShift).unwrap();
@@ -134,9 +164,19 @@ fn cu3_expansion_is_controlled_u3() {
     let s1 = s1.circuit.run(&[], &s1.params).unwrap();
     let u = Gate::U3.matrix(&[t, ph, la]);
     let (o, z) = (C64::new(1.0, 0.0), C64::new(0.0, 0.0));
-    let cu = [[o, z, z, z], [z, u[0][0], z, u[0][1]], [z, z, o, z], [z, u[1][0], z, u[1][1]]];
+    let cu = [
+        [o, z, z, z],
+        [z, u[0][0], z, u[0][1]],
+        [z, z, o, z],
+        [z, u[1][0], z, u[1][1]],
+    ];
     let mut c = Circuit::new(2).unwrap();
-    c.h(0).unwrap().ry(1, 0.3).unwrap().unitary2(0, 1, cu).unwrap();
+    c.h(0)
+        .unwrap()
+        .ry(1, 0.3)
+        .unwrap()
+        .unitary2(0, 1, cu)
+        .unwrap();
     let s2 = c.run(&[], &[]).unwrap();
     for (a, b) in s1.amplitudes().iter().zip(s2.amplitudes()) {
         assert!((a - b).norm() < 1e-12, "{a} vs {b}");

@@ -258,7 +258,13 @@ impl Circuit {
                 StateVector::MAX_QUBITS
             )));
         }
-        Ok(Circuit { n, ops: Vec::new(), slot_start: vec![0], num_inputs: 0, num_weights: 0 })
+        Ok(Circuit {
+            n,
+            ops: Vec::new(),
+            slot_start: vec![0],
+            num_inputs: 0,
+            num_weights: 0,
+        })
     }
 
     /// Number of qubits.
@@ -325,7 +331,11 @@ impl Circuit {
             self.num_weights = self.num_weights.max(w);
         }
         let next = self.num_slots() + angles.len();
-        self.ops.push(Op { gate, qubits: qubits.to_vec(), angles });
+        self.ops.push(Op {
+            gate,
+            qubits: qubits.to_vec(),
+            angles,
+        });
         self.slot_start.push(next);
         Ok(self)
     }
@@ -346,7 +356,12 @@ impl Circuit {
     }
 
     /// Checks input and weight lengths (a `Shape` error names the one at fault).
-    pub(crate) fn check_params(&self, context: &str, inputs: &[f64], weights: &[f64]) -> Result<()> {
+    pub(crate) fn check_params(
+        &self,
+        context: &str,
+        inputs: &[f64],
+        weights: &[f64],
+    ) -> Result<()> {
         if inputs.len() != self.num_inputs {
             return Err(Error::Shape {
                 context: context.into(),
@@ -389,7 +404,12 @@ impl Circuit {
 
     /// Pulls per-slot derivatives back to inputs and weights through the angle expressions;
     /// a parameter shared by several gates sums their contributions.
-    pub(crate) fn pull_back(&self, inputs: &[f64], weights: &[f64], d_slots: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    pub(crate) fn pull_back(
+        &self,
+        inputs: &[f64],
+        weights: &[f64],
+        d_slots: &[f64],
+    ) -> (Vec<f64>, Vec<f64>) {
         let mut gi = vec![0.0; self.num_inputs];
         let mut gw = vec![0.0; self.num_weights];
         let mut s = 0;
@@ -502,7 +522,12 @@ impl Circuit {
     pub fn p(&mut self, q: usize, a: impl Into<Angle>) -> Result<&mut Self> {
         self.add(Gate::P, &[q], vec![a.into()])
     }
-    pub fn u2(&mut self, q: usize, phi: impl Into<Angle>, lam: impl Into<Angle>) -> Result<&mut Self> {
+    pub fn u2(
+        &mut self,
+        q: usize,
+        phi: impl Into<Angle>,
+        lam: impl Into<Angle>,
+    ) -> Result<&mut Self> {
         self.add(Gate::U2, &[q], vec![phi.into(), lam.into()])
     }
     pub fn u3(
@@ -538,7 +563,12 @@ impl Circuit {
     pub fn crz(&mut self, control: usize, target: usize, a: impl Into<Angle>) -> Result<&mut Self> {
         self.add(Gate::CRZ, &[control, target], vec![a.into()])
     }
-    pub fn cphase(&mut self, control: usize, target: usize, a: impl Into<Angle>) -> Result<&mut Self> {
+    pub fn cphase(
+        &mut self,
+        control: usize,
+        target: usize,
+        a: impl Into<Angle>,
+    ) -> Result<&mut Self> {
         self.add(Gate::CPhase, &[control, target], vec![a.into()])
     }
     pub fn rxx(&mut self, q0: usize, q1: usize, a: impl Into<Angle>) -> Result<&mut Self> {
@@ -569,7 +599,12 @@ impl Circuit {
 /// Templates (PennyLane's definitions), each reading a contiguous block of parameters.
 impl Circuit {
     /// Angle embedding: `R(x[first_input + i])` on `wires[i]`.
-    pub fn angle_embedding(&mut self, rotation: Rotation, wires: &[usize], first_input: usize) -> Result<&mut Self> {
+    pub fn angle_embedding(
+        &mut self,
+        rotation: Rotation,
+        wires: &[usize],
+        first_input: usize,
+    ) -> Result<&mut Self> {
         for (i, &w) in wires.iter().enumerate() {
             self.add(rotation.gate(), &[w], vec![Angle::Input(first_input + i)])?;
         }
@@ -588,7 +623,11 @@ impl Circuit {
         let n = wires.len();
         for l in 0..layers {
             for (i, &w) in wires.iter().enumerate() {
-                self.add(rotation.gate(), &[w], vec![Angle::Weight(first_weight + l * n + i)])?;
+                self.add(
+                    rotation.gate(),
+                    &[w],
+                    vec![Angle::Weight(first_weight + l * n + i)],
+                )?;
             }
             match n {
                 0 | 1 => {}
@@ -636,7 +675,7 @@ impl Circuit {
             }
             if n > 1 {
                 let r = ranges.map_or((l % (n - 1)) + 1, |r| r[l]);
-                if r % n == 0 {
+                if r.is_multiple_of(n) {
                     return Err(Error::Other(format!(
                         "strongly_entangling_layers: range {r} maps every wire to itself on {n} wires"
                     )));
@@ -661,7 +700,10 @@ mod tests {
         assert!(c.h(3).is_err());
         assert!(c.add(Gate::RX, &[0], vec![]).is_err());
         assert!(c.add(Gate::CNOT, &[0], vec![]).is_err());
-        c.rx(0, Angle::weight(4) * 0.5 + 0.1).unwrap().ry(1, Angle::input(1)).unwrap();
+        c.rx(0, Angle::weight(4) * 0.5 + 0.1)
+            .unwrap()
+            .ry(1, Angle::input(1))
+            .unwrap();
         assert_eq!((c.num_inputs(), c.num_weights(), c.num_slots()), (2, 5, 2));
         assert!(matches!(c.run(&[0.0], &[0.0; 5]), Err(Error::Shape { .. })));
         assert!(Circuit::new(0).is_err());
@@ -693,8 +735,18 @@ mod tests {
     #[test]
     fn fused_equals_unfused() {
         let mut c = Circuit::new(4).unwrap();
-        c.strongly_entangling_layers(&[0, 1, 2, 3], 2, None, 0).unwrap();
-        c.h(1).unwrap().t(1).unwrap().s(2).unwrap().z(2).unwrap().crz(1, 2, 0.3).unwrap();
+        c.strongly_entangling_layers(&[0, 1, 2, 3], 2, None, 0)
+            .unwrap();
+        c.h(1)
+            .unwrap()
+            .t(1)
+            .unwrap()
+            .s(2)
+            .unwrap()
+            .z(2)
+            .unwrap()
+            .crz(1, 2, 0.3)
+            .unwrap();
         c.sx(0).unwrap().u3(0, 0.1, 0.2, 0.3).unwrap();
         let w: Vec<f64> = (0..c.num_weights()).map(|i| 0.1 * i as f64 - 0.7).collect();
         let slots = c.slot_values(&[], &w).unwrap();
@@ -710,14 +762,24 @@ mod tests {
     #[test]
     fn templates_have_pennylane_shapes() {
         let mut c = Circuit::new(4).unwrap();
-        c.strongly_entangling_layers(&[0, 1, 2, 3], 3, None, 0).unwrap();
+        c.strongly_entangling_layers(&[0, 1, 2, 3], 3, None, 0)
+            .unwrap();
         assert_eq!(c.num_weights(), 36);
         // Layer 1 (range 2) entangles 0→2, 1→3, 2→0, 3→1.
-        let cnots: Vec<_> = c.ops().iter().filter(|o| o.gate == Gate::CNOT).map(|o| o.qubits.clone()).collect();
-        assert_eq!(cnots[4..8], [vec![0, 2], vec![1, 3], vec![2, 0], vec![3, 1]]);
+        let cnots: Vec<_> = c
+            .ops()
+            .iter()
+            .filter(|o| o.gate == Gate::CNOT)
+            .map(|o| o.qubits.clone())
+            .collect();
+        assert_eq!(
+            cnots[4..8],
+            [vec![0, 2], vec![1, 3], vec![2, 0], vec![3, 1]]
+        );
         let mut b = Circuit::new(2).unwrap();
         b.angle_embedding(Rotation::Y, &[0, 1], 0).unwrap();
-        b.basic_entangler_layers(Rotation::X, &[0, 1], 2, 0).unwrap();
+        b.basic_entangler_layers(Rotation::X, &[0, 1], 2, 0)
+            .unwrap();
         assert_eq!((b.num_inputs(), b.num_weights(), b.ops().len()), (2, 4, 8));
     }
 }

@@ -129,14 +129,23 @@ pub(crate) fn rz(t: f64) -> Mat2 {
 }
 fn d_rx(t: f64) -> Mat2 {
     let (s, co) = (t / 2.0).sin_cos();
-    [[c(-s / 2.0, 0.0), c(0.0, -co / 2.0)], [c(0.0, -co / 2.0), c(-s / 2.0, 0.0)]]
+    [
+        [c(-s / 2.0, 0.0), c(0.0, -co / 2.0)],
+        [c(0.0, -co / 2.0), c(-s / 2.0, 0.0)],
+    ]
 }
 fn d_ry(t: f64) -> Mat2 {
     let (s, co) = (t / 2.0).sin_cos();
-    [[c(-s / 2.0, 0.0), c(-co / 2.0, 0.0)], [c(co / 2.0, 0.0), c(-s / 2.0, 0.0)]]
+    [
+        [c(-s / 2.0, 0.0), c(-co / 2.0, 0.0)],
+        [c(co / 2.0, 0.0), c(-s / 2.0, 0.0)],
+    ]
 }
 fn d_rz(t: f64) -> Mat2 {
-    [[-IM / 2.0 * cis(-t / 2.0), ZERO], [ZERO, IM / 2.0 * cis(t / 2.0)]]
+    [
+        [-IM / 2.0 * cis(-t / 2.0), ZERO],
+        [ZERO, IM / 2.0 * cis(t / 2.0)],
+    ]
 }
 pub(crate) fn u3(t: f64, p: f64, l: f64) -> Mat2 {
     let (s, co) = (t / 2.0).sin_cos();
@@ -146,7 +155,10 @@ pub(crate) fn u3(t: f64, p: f64, l: f64) -> Mat2 {
 fn d_u3(t: f64, p: f64, l: f64, slot: usize) -> Mat2 {
     let (s, co) = (t / 2.0).sin_cos();
     match slot {
-        0 => [[c(-s / 2.0, 0.0), -cis(l) * co / 2.0], [cis(p) * co / 2.0, -cis(p + l) * s / 2.0]],
+        0 => [
+            [c(-s / 2.0, 0.0), -cis(l) * co / 2.0],
+            [cis(p) * co / 2.0, -cis(p + l) * s / 2.0],
+        ],
         1 => [[ZERO, ZERO], [IM * cis(p) * s, IM * cis(p + l) * co]],
         _ => [[ZERO, -IM * cis(l) * s], [ZERO, IM * cis(p + l) * co]],
     }
@@ -183,7 +195,11 @@ fn pauli2(kind: &Gate) -> Mat4 {
 /// `−sin(θ/2)/2 I − i cos(θ/2)/2 G`.
 fn pauli_rot2(g: &Mat4, t: f64, derivative: bool) -> Mat4 {
     let (s, co) = (t / 2.0).sin_cos();
-    let (a, b) = if derivative { (-s / 2.0, co / 2.0) } else { (co, s) };
+    let (a, b) = if derivative {
+        (-s / 2.0, co / 2.0)
+    } else {
+        (co, s)
+    };
     let mut m = [[ZERO; 4]; 4];
     for r in 0..4 {
         for k in 0..4 {
@@ -337,7 +353,10 @@ impl Gate {
 }
 
 fn dagger2(m: &Mat2) -> Mat2 {
-    [[m[0][0].conj(), m[1][0].conj()], [m[0][1].conj(), m[1][1].conj()]]
+    [
+        [m[0][0].conj(), m[1][0].conj()],
+        [m[0][1].conj(), m[1][1].conj()],
+    ]
 }
 
 /// `a · b` for 2x2 matrices.
@@ -472,7 +491,11 @@ mod tests {
     fn matmul(a: &M, b: &M) -> M {
         let n = a.len();
         (0..n)
-            .map(|i| (0..n).map(|j| (0..n).map(|k| a[i][k] * b[k][j]).sum()).collect())
+            .map(|i| {
+                (0..n)
+                    .map(|j| (0..n).map(|k| a[i][k] * b[k][j]).sum())
+                    .collect()
+            })
             .collect()
     }
     fn eye(n: usize) -> M {
@@ -481,7 +504,9 @@ mod tests {
             .collect()
     }
     fn scale(a: &M, s: C64) -> M {
-        a.iter().map(|r| r.iter().map(|x| x * s).collect()).collect()
+        a.iter()
+            .map(|r| r.iter().map(|x| x * s).collect())
+            .collect()
     }
     fn add(a: &M, b: &M) -> M {
         a.iter()
@@ -515,7 +540,9 @@ mod tests {
         r
     }
     fn close(a: &M, b: &M, tol: f64) -> bool {
-        a.iter().zip(b).all(|(r, s)| r.iter().zip(s).all(|(x, y)| (x - y).norm() <= tol))
+        a.iter()
+            .zip(b)
+            .all(|(r, s)| r.iter().zip(s).all(|(x, y)| (x - y).norm() <= tol))
     }
     /// Equal up to a global phase.
     fn close_up_to_phase(a: &M, b: &M) -> bool {
@@ -558,7 +585,10 @@ mod tests {
             assert!(close(&g.matrix(&[t]), &want, 1e-12), "{g:?}");
         }
         for (g, p) in [(Gate::CRX, 'X'), (Gate::CRY, 'Y'), (Gate::CRZ, 'Z')] {
-            assert!(close(&g.matrix(&[t]), &controlled(&rot(p, t)), 1e-12), "{g:?}");
+            assert!(
+                close(&g.matrix(&[t]), &controlled(&rot(p, t)), 1e-12),
+                "{g:?}"
+            );
         }
         let h = Gate::H.matrix(&[]);
         let xz = scale(&add(&pauli('X'), &pauli('Z')), c(FRAC_1_SQRT_2, 0.0));
@@ -576,17 +606,37 @@ mod tests {
         assert!(close(&matmul(&sx, &sx), &pauli('X'), 1e-15));
         assert!(close(&matmul(&sx, &Gate::SXdg.matrix(&[])), &eye(2), 1e-15));
         // SX = e^{iπ/4} RX(π/2) (Qiskit).
-        assert!(close(&sx, &scale(&rot('X', FRAC_PI_2), cis(PI / 4.0)), 1e-12));
+        assert!(close(
+            &sx,
+            &scale(&rot('X', FRAC_PI_2), cis(PI / 4.0)),
+            1e-12
+        ));
         // P(λ) = e^{iλ/2} RZ(λ); U3 = e^{i(φ+λ)/2} RZ(φ) RY(θ) RZ(λ); U2 = U3(π/2, φ, λ).
         let (th, ph, la) = (0.3, -1.1, 2.2);
-        assert!(close(&Gate::P.matrix(&[la]), &scale(&rot('Z', la), cis(la / 2.0)), 1e-12));
+        assert!(close(
+            &Gate::P.matrix(&[la]),
+            &scale(&rot('Z', la), cis(la / 2.0)),
+            1e-12
+        ));
         let zyz = matmul(&rot('Z', ph), &matmul(&rot('Y', th), &rot('Z', la)));
-        assert!(close(&Gate::U3.matrix(&[th, ph, la]), &scale(&zyz, cis((ph + la) / 2.0)), 1e-12));
-        assert!(close(&Gate::U2.matrix(&[ph, la]), &Gate::U3.matrix(&[FRAC_PI_2, ph, la]), 0.0));
+        assert!(close(
+            &Gate::U3.matrix(&[th, ph, la]),
+            &scale(&zyz, cis((ph + la) / 2.0)),
+            1e-12
+        ));
+        assert!(close(
+            &Gate::U2.matrix(&[ph, la]),
+            &Gate::U3.matrix(&[FRAC_PI_2, ph, la]),
+            0.0
+        ));
         // H = U2(0, π) exactly; P(π) = Z.
         assert!(close(&Gate::U2.matrix(&[0.0, PI]), &h, 1e-12));
         // Controlled gates (control = first qubit = low bit).
-        assert!(close(&Gate::CNOT.matrix(&[]), &controlled(&pauli('X')), 0.0));
+        assert!(close(
+            &Gate::CNOT.matrix(&[]),
+            &controlled(&pauli('X')),
+            0.0
+        ));
         assert!(close(&Gate::CY.matrix(&[]), &controlled(&pauli('Y')), 0.0));
         assert!(close(&Gate::CZ.matrix(&[]), &controlled(&pauli('Z')), 0.0));
         assert!(close(&Gate::CH.matrix(&[]), &controlled(&h), 0.0));
@@ -597,7 +647,11 @@ mod tests {
         for p in ['X', 'Y', 'Z'] {
             sw = add(&sw, &kron(&pauli(p), &pauli(p)));
         }
-        assert!(close(&Gate::SWAP.matrix(&[]), &scale(&sw, c(0.5, 0.0)), 1e-15));
+        assert!(close(
+            &Gate::SWAP.matrix(&[]),
+            &scale(&sw, c(0.5, 0.0)),
+            1e-15
+        ));
         // Toffoli: controls on bits 0 and 1; CSWAP: control bit 0 swaps bits 1 and 2.
         let tof = Gate::Toffoli.matrix(&[]);
         let p11 = kron(&proj1(), &proj1());
@@ -642,7 +696,10 @@ mod tests {
                 let mut m = ang[..k].to_vec();
                 p[slot] += h;
                 m[slot] -= h;
-                let fd = scale(&add(&g.matrix(&p), &scale(&g.matrix(&m), -ONE)), c(0.5 / h, 0.0));
+                let fd = scale(
+                    &add(&g.matrix(&p), &scale(&g.matrix(&m), -ONE)),
+                    c(0.5 / h, 0.0),
+                );
                 let d = g.d_action(&ang[..k], slot).dense(g.num_qubits());
                 assert!(close(&d, &fd, 1e-8), "{g:?} slot {slot}");
             }
@@ -654,7 +711,9 @@ mod tests {
     #[test]
     fn kernels_apply_the_dense_matrix() {
         let n = 4;
-        let amps: Vec<C64> = (0..16).map(|i| c((i as f64 * 0.37).sin(), (i as f64 * 1.3).cos())).collect();
+        let amps: Vec<C64> = (0..16)
+            .map(|i| c((i as f64 * 0.37).sin(), (i as f64 * 1.3).cos()))
+            .collect();
         let ang = [0.4, -0.9, 1.7];
         for g in all_gates() {
             let k = g.num_qubits();
@@ -664,12 +723,21 @@ mod tests {
                 _ => &[&[0, 1, 2], &[3, 0, 2], &[1, 3, 0]],
             };
             let act = g.action(&ang[..g.num_angles()]);
-            for acts in [act.clone(), act.dagger(), g.d_action(&ang[..g.num_angles()], 0)] {
+            for acts in [
+                act.clone(),
+                act.dagger(),
+                g.d_action(&ang[..g.num_angles()], 0),
+            ] {
                 let dense = acts.dense(k);
                 for qs in qsets {
                     let mut s = StateVector::from_amplitudes(amps.clone()).unwrap();
                     acts.apply(&mut s, qs);
-                    let local = |i: usize| qs.iter().enumerate().map(|(j, &q)| ((i >> q) & 1) << j).sum::<usize>();
+                    let local = |i: usize| {
+                        qs.iter()
+                            .enumerate()
+                            .map(|(j, &q)| ((i >> q) & 1) << j)
+                            .sum::<usize>()
+                    };
                     let mask: usize = qs.iter().map(|&q| 1 << q).sum();
                     for i in 0..1usize << n {
                         let mut want = ZERO;

@@ -85,7 +85,11 @@ pub fn gradient(
     let obs = std::slice::from_ref(observable);
     let value = expectations(circuit, inputs, weights, obs)?[0];
     let (gi, gw) = vjp(circuit, inputs, weights, obs, &[1.0], method)?;
-    Ok(Gradient { value, inputs: gi, weights: gw })
+    Ok(Gradient {
+        value,
+        inputs: gi,
+        weights: gw,
+    })
 }
 
 /// `Σ_k upstream[k] · ∇<observables[k]>` with respect to `(inputs, weights)`.
@@ -109,7 +113,13 @@ pub fn vjp(
     for o in observables {
         o.check_qubits(circuit.num_qubits())?;
     }
-    Ok(vjp_unchecked(circuit, inputs, weights, &weighted_sum(observables, upstream), method))
+    Ok(vjp_unchecked(
+        circuit,
+        inputs,
+        weights,
+        &weighted_sum(observables, upstream),
+        method,
+    ))
 }
 
 /// `Σ_k g_k O_k` as one Hamiltonian (terms concatenated; zero weights dropped).
@@ -132,7 +142,10 @@ pub(crate) fn vjp_unchecked(
     method: GradMethod,
 ) -> (Vec<f64>, Vec<f64>) {
     if h.terms().is_empty() {
-        return (vec![0.0; circuit.num_inputs()], vec![0.0; circuit.num_weights()]);
+        return (
+            vec![0.0; circuit.num_inputs()],
+            vec![0.0; circuit.num_weights()],
+        );
     }
     match method {
         GradMethod::Adjoint => {
@@ -217,7 +230,12 @@ pub(crate) fn shift_slots(circuit: &Circuit, slots: &[f64], h: &Hamiltonian) -> 
 }
 
 /// Fourth-order central differences on every input and weight.
-fn finite_diff(circuit: &Circuit, inputs: &[f64], weights: &[f64], h: &Hamiltonian) -> (Vec<f64>, Vec<f64>) {
+fn finite_diff(
+    circuit: &Circuit,
+    inputs: &[f64],
+    weights: &[f64],
+    h: &Hamiltonian,
+) -> (Vec<f64>, Vec<f64>) {
     let mut state = StateVector::zero(circuit.num_qubits()).expect("validated");
     let mut f = |x: &[f64], w: &[f64]| {
         let slots = circuit.slots_unchecked(x, w);
@@ -265,18 +283,30 @@ mod tests {
     #[test]
     fn controlled_rotations_need_the_four_term_rule() {
         let mut c = Circuit::new(2).unwrap();
-        c.h(0).unwrap().ry(1, 0.4).unwrap().crx(0, 1, Angle::weight(0)).unwrap();
+        c.h(0)
+            .unwrap()
+            .ry(1, 0.4)
+            .unwrap()
+            .crx(0, 1, Angle::weight(0))
+            .unwrap();
         // The frequency-1/2 terms come from interference between the control branches, so the
         // observable must act on the control too.
         let h = Hamiltonian::parse("X0Z1 + 0.3*Y0X1 + Z1").unwrap();
         let w = [0.83];
-        let adj = gradient(&c, &[], &w, &h, GradMethod::Adjoint).unwrap().weights[0];
-        let ps = gradient(&c, &[], &w, &h, GradMethod::ParameterShift).unwrap().weights[0];
+        let adj = gradient(&c, &[], &w, &h, GradMethod::Adjoint)
+            .unwrap()
+            .weights[0];
+        let ps = gradient(&c, &[], &w, &h, GradMethod::ParameterShift)
+            .unwrap()
+            .weights[0];
         assert!((adj - ps).abs() < 1e-12, "{adj} {ps}");
         let f = |t: f64| expectations(&c, &[], &[t], std::slice::from_ref(&h)).unwrap()[0];
         let pi2 = std::f64::consts::FRAC_PI_2;
         let two_term = (f(w[0] + pi2) - f(w[0] - pi2)) / 2.0;
-        assert!((two_term - adj).abs() > 1e-3, "two-term rule should fail: {two_term} {adj}");
+        assert!(
+            (two_term - adj).abs() > 1e-3,
+            "two-term rule should fail: {two_term} {adj}"
+        );
         assert_eq!(Gate::CRX.shift_rule(0).len(), 4);
     }
 
@@ -285,11 +315,20 @@ mod tests {
         let mut c = Circuit::new(2).unwrap();
         c.rx(0, Angle::weight(0)).unwrap();
         let o = [Hamiltonian::z(0).unwrap()];
-        assert!(matches!(vjp(&c, &[], &[0.1], &o, &[1.0, 2.0], GradMethod::Adjoint), Err(Error::Shape { .. })));
-        assert!(matches!(vjp(&c, &[1.0], &[0.1], &o, &[1.0], GradMethod::Adjoint), Err(Error::Shape { .. })));
+        assert!(matches!(
+            vjp(&c, &[], &[0.1], &o, &[1.0, 2.0], GradMethod::Adjoint),
+            Err(Error::Shape { .. })
+        ));
+        assert!(matches!(
+            vjp(&c, &[1.0], &[0.1], &o, &[1.0], GradMethod::Adjoint),
+            Err(Error::Shape { .. })
+        ));
         let far = [Hamiltonian::z(5).unwrap()];
         assert!(vjp(&c, &[], &[0.1], &far, &[1.0], GradMethod::Adjoint).is_err());
         assert!("nope".parse::<GradMethod>().is_err());
-        assert_eq!("parameter-shift".parse::<GradMethod>().unwrap(), GradMethod::ParameterShift);
+        assert_eq!(
+            "parameter-shift".parse::<GradMethod>().unwrap(),
+            GradMethod::ParameterShift
+        );
     }
 }

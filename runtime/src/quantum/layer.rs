@@ -22,7 +22,11 @@ pub struct QuantumLayer {
 
 impl QuantumLayer {
     /// Checks that every observable fits the circuit's qubits and that there is at least one.
-    pub fn new(circuit: Circuit, observables: Vec<Hamiltonian>, method: GradMethod) -> Result<QuantumLayer> {
+    pub fn new(
+        circuit: Circuit,
+        observables: Vec<Hamiltonian>,
+        method: GradMethod,
+    ) -> Result<QuantumLayer> {
         if observables.is_empty() {
             return Err(Error::Empty {
                 context: "QuantumLayer::new".into(),
@@ -33,7 +37,11 @@ impl QuantumLayer {
         for o in &observables {
             o.check_qubits(circuit.num_qubits())?;
         }
-        Ok(QuantumLayer { circuit, observables, method })
+        Ok(QuantumLayer {
+            circuit,
+            observables,
+            method,
+        })
     }
 
     /// The circuit.
@@ -95,19 +103,27 @@ impl QuantumLayer {
         self.check("QuantumLayer::forward", inputs, batch, weights)?;
         let m = self.num_outputs();
         let mut out = vec![0.0; batch * m];
-        out.par_chunks_mut(m.max(1)).enumerate().try_for_each(|(b, o)| -> Result<()> {
-            let state = self.circuit.run(self.row(inputs, b), weights)?;
-            for (v, obs) in o.iter_mut().zip(&self.observables) {
-                *v = obs.expectation(&state);
-            }
-            Ok(())
-        })?;
+        out.par_chunks_mut(m.max(1))
+            .enumerate()
+            .try_for_each(|(b, o)| -> Result<()> {
+                let state = self.circuit.run(self.row(inputs, b), weights)?;
+                for (v, obs) in o.iter_mut().zip(&self.observables) {
+                    *v = obs.expectation(&state);
+                }
+                Ok(())
+            })?;
         Ok(out)
     }
 
     /// upstream `[batch, num_outputs]` → (grad_inputs `[batch, num_inputs]`, grad_weights
     /// `[num_weights]` summed over the batch).
-    pub fn vjp(&self, inputs: &[f64], batch: usize, weights: &[f64], upstream: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+    pub fn vjp(
+        &self,
+        inputs: &[f64],
+        batch: usize,
+        weights: &[f64],
+        upstream: &[f64],
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
         self.check("QuantumLayer::vjp", inputs, batch, weights)?;
         let m = self.num_outputs();
         if upstream.len() != batch * m {
@@ -145,22 +161,43 @@ mod tests {
     fn layer(method: GradMethod) -> QuantumLayer {
         let mut c = Circuit::new(3).unwrap();
         c.angle_embedding(Rotation::Y, &[0, 1, 2], 0).unwrap();
-        c.strongly_entangling_layers(&[0, 1, 2], 2, None, 0).unwrap();
-        let obs = vec![Hamiltonian::z(0).unwrap(), Hamiltonian::parse("0.5*X1Z2 - Y0").unwrap()];
+        c.strongly_entangling_layers(&[0, 1, 2], 2, None, 0)
+            .unwrap();
+        let obs = vec![
+            Hamiltonian::z(0).unwrap(),
+            Hamiltonian::parse("0.5*X1Z2 - Y0").unwrap(),
+        ];
         QuantumLayer::new(c, obs, method).unwrap()
     }
 
     #[test]
     fn shapes_are_checked_not_panicked() {
         let l = layer(GradMethod::Adjoint);
-        assert_eq!((l.num_inputs(), l.num_weights(), l.num_outputs()), (3, 18, 2));
+        assert_eq!(
+            (l.num_inputs(), l.num_weights(), l.num_outputs()),
+            (3, 18, 2)
+        );
         let w = vec![0.1; 18];
-        assert!(matches!(l.forward(&[0.0; 5], 2, &w), Err(Error::Shape { .. })));
-        assert!(matches!(l.forward(&[0.0; 6], 2, &w[..3]), Err(Error::Shape { .. })));
-        assert!(matches!(l.vjp(&[0.0; 6], 2, &w, &[1.0; 3]), Err(Error::Shape { .. })));
+        assert!(matches!(
+            l.forward(&[0.0; 5], 2, &w),
+            Err(Error::Shape { .. })
+        ));
+        assert!(matches!(
+            l.forward(&[0.0; 6], 2, &w[..3]),
+            Err(Error::Shape { .. })
+        ));
+        assert!(matches!(
+            l.vjp(&[0.0; 6], 2, &w, &[1.0; 3]),
+            Err(Error::Shape { .. })
+        ));
         assert_eq!(l.forward(&[], 0, &w).unwrap(), Vec::<f64>::new());
         assert!(QuantumLayer::new(Circuit::new(2).unwrap(), vec![], GradMethod::Adjoint).is_err());
-        assert!(QuantumLayer::new(Circuit::new(2).unwrap(), vec![Hamiltonian::z(2).unwrap()], GradMethod::Adjoint).is_err());
+        assert!(QuantumLayer::new(
+            Circuit::new(2).unwrap(),
+            vec![Hamiltonian::z(2).unwrap()],
+            GradMethod::Adjoint
+        )
+        .is_err());
     }
 
     /// The batched VJP equals the per-row sums and agrees across methods.
@@ -179,9 +216,11 @@ mod tests {
         }
         // Weight gradient = Σ_rows of single-row VJPs.
         let l = layer(GradMethod::Adjoint);
-        let mut sum = vec![0.0; 18];
+        let mut sum = [0.0; 18];
         for b in 0..batch {
-            let (_, gw) = l.vjp(&x[b * 3..b * 3 + 3], 1, &w, &up[b * 2..b * 2 + 2]).unwrap();
+            let (_, gw) = l
+                .vjp(&x[b * 3..b * 3 + 3], 1, &w, &up[b * 2..b * 2 + 2])
+                .unwrap();
             sum.iter_mut().zip(gw).for_each(|(s, g)| *s += g);
         }
         for (s, g) in sum.iter().zip(&a.1) {

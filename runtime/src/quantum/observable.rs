@@ -43,11 +43,16 @@ impl PauliString {
         f.sort_by_key(|&(q, _)| q);
         for w in f.windows(2) {
             if w[0].0 == w[1].0 {
-                return Err(Error::Other(format!("Pauli string names qubit {} twice", w[0].0)));
+                return Err(Error::Other(format!(
+                    "Pauli string names qubit {} twice",
+                    w[0].0
+                )));
             }
         }
         if let Some(&(q, _)) = f.iter().find(|(q, _)| *q >= StateVector::MAX_QUBITS) {
-            return Err(Error::Other(format!("Pauli string on qubit {q}, beyond the simulator's 30")));
+            return Err(Error::Other(format!(
+                "Pauli string on qubit {q}, beyond the simulator's 30"
+            )));
         }
         let (mut x_mask, mut z_mask, mut y_count) = (0, 0, 0u8);
         for &(q, p) in &f {
@@ -61,7 +66,12 @@ impl PauliString {
                 }
             }
         }
-        Ok(PauliString { factors: f, x_mask, z_mask, y_count })
+        Ok(PauliString {
+            factors: f,
+            x_mask,
+            z_mask,
+            y_count,
+        })
     }
 
     /// The factors, sorted by qubit.
@@ -148,7 +158,9 @@ impl Hamiltonian {
 
     /// A single Pauli string with coefficient 1.
     pub fn single(p: PauliString) -> Hamiltonian {
-        Hamiltonian { terms: vec![(1.0, p)] }
+        Hamiltonian {
+            terms: vec![(1.0, p)],
+        }
     }
 
     /// `Z_q`, the usual readout.
@@ -163,7 +175,11 @@ impl Hamiltonian {
 
     /// 1 + the highest qubit named.
     pub fn min_qubits(&self) -> usize {
-        self.terms.iter().map(|(_, p)| p.min_qubits()).max().unwrap_or(0)
+        self.terms
+            .iter()
+            .map(|(_, p)| p.min_qubits())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Parses e.g. `"0.5*Z0Z2 - 0.8*X1X2 + 0.3*Y2 + 0.6*X0"`: terms joined by `+`/`-`, each an
@@ -171,18 +187,34 @@ impl Hamiltonian {
     /// (separated by nothing, spaces or `*`); `I` (or a bare number) is the identity. Errors
     /// give the 1-based column.
     pub fn parse(text: &str) -> std::result::Result<Hamiltonian, ParseError> {
-        HParser { s: text.as_bytes(), pos: 0, num_qubits: StateVector::MAX_QUBITS }.parse()
+        HParser {
+            s: text.as_bytes(),
+            pos: 0,
+            num_qubits: StateVector::MAX_QUBITS,
+        }
+        .parse()
     }
 
     /// Like [`Hamiltonian::parse`], and also rejects (with its column) any qubit index
     /// `>= num_qubits`, for observables of a known register.
-    pub fn parse_for(text: &str, num_qubits: usize) -> std::result::Result<Hamiltonian, ParseError> {
-        HParser { s: text.as_bytes(), pos: 0, num_qubits }.parse()
+    pub fn parse_for(
+        text: &str,
+        num_qubits: usize,
+    ) -> std::result::Result<Hamiltonian, ParseError> {
+        HParser {
+            s: text.as_bytes(),
+            pos: 0,
+            num_qubits,
+        }
+        .parse()
     }
 
     /// `<ψ|H|ψ>`.
     pub fn expectation(&self, state: &StateVector) -> f64 {
-        self.terms.iter().map(|(c, p)| c * p.expectation(state)).sum()
+        self.terms
+            .iter()
+            .map(|(c, p)| c * p.expectation(state))
+            .sum()
     }
 
     /// `out += coeff · H ψ`.
@@ -239,12 +271,18 @@ impl Hamiltonian {
             }
             let support: usize = p.factors.iter().map(|&(q, _)| 1usize << q).sum();
             let samples = sample_with(&rotated, shots, &mut rng);
-            let plus = samples.iter().filter(|&&s| (s & support).count_ones() % 2 == 0).count();
+            let plus = samples
+                .iter()
+                .filter(|&&s| (s & support).count_ones().is_multiple_of(2))
+                .count();
             let m = (2 * plus) as f64 / shots as f64 - 1.0;
             mean += c * m;
             var += c * c * (1.0 - m * m) / shots as f64;
         }
-        Ok(ShotEstimate { mean, std_err: var.sqrt() })
+        Ok(ShotEstimate {
+            mean,
+            std_err: var.sqrt(),
+        })
     }
 }
 
@@ -296,7 +334,11 @@ struct HParser<'a> {
 
 impl HParser<'_> {
     fn err<T>(&self, at: usize, msg: impl Into<String>) -> std::result::Result<T, ParseError> {
-        Err(ParseError { line: 1, column: at + 1, message: msg.into() })
+        Err(ParseError {
+            line: 1,
+            column: at + 1,
+            message: msg.into(),
+        })
     }
     fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
@@ -327,7 +369,12 @@ impl HParser<'_> {
                 None => break,
                 Some(b'+') => sign = 1.0,
                 Some(b'-') => sign = -1.0,
-                Some(c) => return self.err(self.pos, format!("expected `+` or `-` between terms, found `{}`", c as char)),
+                Some(c) => {
+                    return self.err(
+                        self.pos,
+                        format!("expected `+` or `-` between terms, found `{}`", c as char),
+                    )
+                }
             }
             self.pos += 1;
             self.ws();
@@ -369,7 +416,10 @@ impl HParser<'_> {
                 None => identity = true,
                 Some(p) => {
                     if digits.is_empty() {
-                        return self.err(at, format!("Pauli `{p:?}` needs a qubit index, e.g. `{p:?}0`"));
+                        return self.err(
+                            at,
+                            format!("Pauli `{p:?}` needs a qubit index, e.g. `{p:?}0`"),
+                        );
                     }
                     let q: usize = match digits.parse() {
                         Ok(q) if q < self.num_qubits => q,
@@ -399,13 +449,19 @@ impl HParser<'_> {
             }
         }
         if factors.is_empty() && !identity && !have_coeff {
-            let found = self.peek().map_or("end of input".to_string(), |c| format!("`{}`", c as char));
+            let found = self
+                .peek()
+                .map_or("end of input".to_string(), |c| format!("`{}`", c as char));
             return self.err(
                 if self.pos == start { start } else { self.pos },
                 format!("expected a term such as `0.5*Z0X1`, found {found}"),
             );
         }
-        let p = PauliString::new(&factors).map_err(|e| ParseError { line: 1, column: start + 1, message: e.to_string() })?;
+        let p = PauliString::new(&factors).map_err(|e| ParseError {
+            line: 1,
+            column: start + 1,
+            message: e.to_string(),
+        })?;
         Ok((coeff, p))
     }
 
@@ -429,7 +485,8 @@ impl HParser<'_> {
             }
         }
         let text = std::str::from_utf8(&self.s[start..self.pos]).unwrap_or("");
-        text.parse::<f64>().or_else(|_| self.err(start, format!("malformed number `{text}`")))
+        text.parse::<f64>()
+            .or_else(|_| self.err(start, format!("malformed number `{text}`")))
     }
 }
 
@@ -457,7 +514,15 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_column() {
-        for (text, col) in [("0.5*Z0Z2 - 0.8*Q1", 16), ("Z0 + ", 6), ("Z0Z0", 3), ("X", 1), ("Z0 Z1 ?", 7), ("", 1), ("1..2*Z0", 1)] {
+        for (text, col) in [
+            ("0.5*Z0Z2 - 0.8*Q1", 16),
+            ("Z0 + ", 6),
+            ("Z0Z0", 3),
+            ("X", 1),
+            ("Z0 Z1 ?", 7),
+            ("", 1),
+            ("1..2*Z0", 1),
+        ] {
             let e = Hamiltonian::parse(text).unwrap_err();
             assert_eq!((e.line, e.column), (1, col), "{text:?}: {e}");
         }
@@ -468,15 +533,21 @@ mod tests {
 
     /// Matrix-free Pauli application against explicit Kronecker products.
     #[test]
+    #[allow(clippy::needless_range_loop)] // index loops read as the matrix formula
     fn pauli_action_matches_dense() {
         let n = 3;
-        let amps: Vec<C64> = (0..8).map(|i| C64::new((i as f64).sin(), (2.0 * i as f64).cos())).collect();
+        let amps: Vec<C64> = (0..8)
+            .map(|i| C64::new((i as f64).sin(), (2.0 * i as f64).cos()))
+            .collect();
         let s = StateVector::from_amplitudes(amps.clone()).unwrap();
         let p = PauliString::new(&[(0, Pauli::Y), (1, Pauli::X), (2, Pauli::Z)]).unwrap();
         let single = |f: Pauli, b_out: usize, b_in: usize| -> C64 {
             let m = match f {
                 Pauli::X => [[0.0, 1.0], [1.0, 0.0]].map(|r| r.map(|x| C64::new(x, 0.0))),
-                Pauli::Y => [[C64::new(0.0, 0.0), C64::new(0.0, -1.0)], [C64::new(0.0, 1.0), C64::new(0.0, 0.0)]],
+                Pauli::Y => [
+                    [C64::new(0.0, 0.0), C64::new(0.0, -1.0)],
+                    [C64::new(0.0, 1.0), C64::new(0.0, 0.0)],
+                ],
                 Pauli::Z => [[1.0, 0.0], [0.0, -1.0]].map(|r| r.map(|x| C64::new(x, 0.0))),
             };
             m[b_out][b_in]

@@ -86,7 +86,13 @@ fn lex(src: &str) -> PResult<Vec<Token>> {
     let chars: Vec<char> = src.chars().collect();
     let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
     let mut out = Vec::new();
-    let err = |line, col, message: String| Err(ParseError { line, column: col, message });
+    let err = |line, col, message: String| {
+        Err(ParseError {
+            line,
+            column: col,
+            message,
+        })
+    };
     while i < chars.len() {
         let c = chars[i];
         let (l0, c0) = (line, col);
@@ -109,8 +115,14 @@ fn lex(src: &str) -> PResult<Vec<Token>> {
             while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
                 adv(&mut i, &mut col, 1);
             }
-            out.push(Token { tok: Tok::Ident(chars[s..i].iter().collect()), line: l0, col: c0 });
-        } else if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
+            out.push(Token {
+                tok: Tok::Ident(chars[s..i].iter().collect()),
+                line: l0,
+                col: c0,
+            });
+        } else if c.is_ascii_digit()
+            || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+        {
             let s = i;
             while i < chars.len() && chars[i].is_ascii_digit() {
                 adv(&mut i, &mut col, 1);
@@ -142,8 +154,16 @@ fn lex(src: &str) -> PResult<Vec<Token>> {
                 Ok(v) => v,
                 Err(_) => return err(l0, c0, format!("malformed number `{text}`")),
             };
-            let int = if is_int { text.parse::<usize>().ok() } else { None };
-            out.push(Token { tok: Tok::Num { value, int }, line: l0, col: c0 });
+            let int = if is_int {
+                text.parse::<usize>().ok()
+            } else {
+                None
+            };
+            out.push(Token {
+                tok: Tok::Num { value, int },
+                line: l0,
+                col: c0,
+            });
         } else if c == '"' {
             let s = i + 1;
             adv(&mut i, &mut col, 1);
@@ -155,7 +175,11 @@ fn lex(src: &str) -> PResult<Vec<Token>> {
             }
             let text: String = chars[s..i].iter().collect();
             adv(&mut i, &mut col, 1);
-            out.push(Token { tok: Tok::Str(text), line: l0, col: c0 });
+            out.push(Token {
+                tok: Tok::Str(text),
+                line: l0,
+                col: c0,
+            });
         } else {
             let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
             let sym: &'static str = match (two.as_str(), c) {
@@ -177,10 +201,18 @@ fn lex(src: &str) -> PResult<Vec<Token>> {
                 _ => return err(l0, c0, format!("unexpected character `{c}`")),
             };
             adv(&mut i, &mut col, sym.len());
-            out.push(Token { tok: Tok::Sym(sym), line: l0, col: c0 });
+            out.push(Token {
+                tok: Tok::Sym(sym),
+                line: l0,
+                col: c0,
+            });
         }
     }
-    out.push(Token { tok: Tok::Eof, line, col });
+    out.push(Token {
+        tok: Tok::Eof,
+        line,
+        col,
+    });
     Ok(out)
 }
 
@@ -290,21 +322,26 @@ impl Parser {
         t
     }
     fn err<T>(&self, t: &Token, msg: impl Into<String>) -> PResult<T> {
-        Err(ParseError { line: t.line, column: t.col, message: msg.into() })
+        Err(ParseError {
+            line: t.line,
+            column: t.col,
+            message: msg.into(),
+        })
     }
     fn is_sym(&self, s: &str) -> bool {
-        self.peek().tok == Tok::Sym(match s {
-            ";" => ";",
-            "," => ",",
-            "(" => "(",
-            ")" => ")",
-            "[" => "[",
-            "]" => "]",
-            "{" => "{",
-            "}" => "}",
-            "->" => "->",
-            _ => return false,
-        })
+        self.peek().tok
+            == Tok::Sym(match s {
+                ";" => ";",
+                "," => ",",
+                "(" => "(",
+                ")" => ")",
+                "[" => "[",
+                "]" => "]",
+                "{" => "{",
+                "}" => "}",
+                "->" => "->",
+                _ => return false,
+            })
     }
     fn expect_sym(&mut self, s: &str) -> PResult<Token> {
         if self.is_sym(s) {
@@ -325,7 +362,13 @@ impl Parser {
         let t = self.next();
         match &t.tok {
             Tok::Num { int: Some(v), .. } => Ok((*v, t.clone())),
-            other => self.err(&t, format!("expected {what} (a non-negative integer), found {}", describe(other))),
+            other => self.err(
+                &t,
+                format!(
+                    "expected {what} (a non-negative integer), found {}",
+                    describe(other)
+                ),
+            ),
         }
     }
 
@@ -336,7 +379,10 @@ impl Parser {
                 if t.tok == Tok::Eof {
                     return Ok(());
                 }
-                return self.err(&t, format!("expected a statement, found {}", describe(&t.tok)));
+                return self.err(
+                    &t,
+                    format!("expected a statement, found {}", describe(&t.tok)),
+                );
             };
             if !self.seen_header && !self.in_prelude && word != "OPENQASM" {
                 return self.err(&t, "expected the header `OPENQASM 2.0;` first");
@@ -353,9 +399,20 @@ impl Parser {
                     self.expect_sym(";")?;
                 }
                 "measure" => self.measure()?,
-                "opaque" => return self.err(&t, "`opaque` gates are not supported (no definition to simulate)"),
-                "reset" => return self.err(&t, "`reset` is not supported: the simulator computes expectations of pure states"),
-                "if" => return self.err(&t, "classically controlled `if` is not supported: measurements are not simulated"),
+                "opaque" => {
+                    return self.err(
+                        &t,
+                        "`opaque` gates are not supported (no definition to simulate)",
+                    )
+                }
+                "reset" => return self.err(
+                    &t,
+                    "`reset` is not supported: the simulator computes expectations of pure states",
+                ),
+                "if" => return self.err(
+                    &t,
+                    "classically controlled `if` is not supported: measurements are not simulated",
+                ),
                 _ => self.gate_call()?,
             }
         }
@@ -369,7 +426,12 @@ impl Parser {
         let v = self.next();
         match v.tok {
             Tok::Num { value, .. } if (2.0..3.0).contains(&value) => {}
-            _ => return self.err(&v, format!("only OpenQASM 2.0 is supported, found {}", describe(&v.tok))),
+            _ => {
+                return self.err(
+                    &v,
+                    format!("only OpenQASM 2.0 is supported, found {}", describe(&v.tok)),
+                )
+            }
         }
         self.expect_sym(";")?;
         self.seen_header = true;
@@ -381,8 +443,18 @@ impl Parser {
         let t = self.next();
         match &t.tok {
             Tok::Str(s) if s == "qelib1.inc" => {}
-            Tok::Str(s) => return self.err(&t, format!("cannot include \"{s}\": only \"qelib1.inc\" is built in")),
-            other => return self.err(&t, format!("expected a file name string, found {}", describe(other))),
+            Tok::Str(s) => {
+                return self.err(
+                    &t,
+                    format!("cannot include \"{s}\": only \"qelib1.inc\" is built in"),
+                )
+            }
+            other => {
+                return self.err(
+                    &t,
+                    format!("expected a file name string, found {}", describe(other)),
+                )
+            }
         }
         self.expect_sym(";")?;
         Ok(())
@@ -401,7 +473,11 @@ impl Parser {
         if self.cregs.contains_key(&name) {
             return self.err(&kw, format!("`{name}` is already a classical register"));
         }
-        let circuit = Circuit::new(size).map_err(|e| ParseError { line: st.line, column: st.col, message: e.to_string() })?;
+        let circuit = Circuit::new(size).map_err(|e| ParseError {
+            line: st.line,
+            column: st.col,
+            message: e.to_string(),
+        })?;
         self.circuit = Some(circuit);
         self.qreg = Some((name, size));
         Ok(())
@@ -453,7 +529,10 @@ impl Parser {
             return self.err(&nt, format!("gate `{name}` is already defined"));
         }
         if name == "U" || name == "CX" {
-            return self.err(&nt, format!("`{name}` is a built-in primitive and cannot be redefined"));
+            return self.err(
+                &nt,
+                format!("`{name}` is a built-in primitive and cannot be redefined"),
+            );
         }
         let mut params = Vec::new();
         if self.is_sym("(") {
@@ -513,7 +592,10 @@ impl Parser {
             loop {
                 let (q, qt) = self.ident("a qubit argument")?;
                 if !qargs.contains(&q) {
-                    return self.err(&qt, format!("`{q}` is not a qubit argument of gate `{name}`"));
+                    return self.err(
+                        &qt,
+                        format!("`{q}` is not a qubit argument of gate `{name}`"),
+                    );
                 }
                 cq.push(q);
                 if self.is_sym(",") {
@@ -524,10 +606,23 @@ impl Parser {
             }
             self.expect_sym(";")?;
             self.check_arity(&cname, &ct, args.len(), cq.len())?;
-            body.push(BodyCall { name: cname, line: ct.line, col: ct.col, args, qargs: cq });
+            body.push(BodyCall {
+                name: cname,
+                line: ct.line,
+                col: ct.col,
+                args,
+                qargs: cq,
+            });
         }
         self.next();
-        self.defs.insert(name, GateDef { params, qargs, body });
+        self.defs.insert(
+            name,
+            GateDef {
+                params,
+                qargs,
+                body,
+            },
+        );
         Ok(())
     }
 
@@ -558,7 +653,10 @@ impl Parser {
             (None, None) => return self.err(t, format!("unknown gate `{name}`")),
         };
         if nargs != na {
-            return self.err(t, format!("gate `{name}` takes {na} parameter(s), got {nargs}"));
+            return self.err(
+                t,
+                format!("gate `{name}` takes {na} parameter(s), got {nargs}"),
+            );
         }
         if nq != nqw {
             return self.err(t, format!("gate `{name}` acts on {nqw} qubit(s), got {nq}"));
@@ -575,8 +673,15 @@ impl Parser {
                 return self.err(&t, "no quantum register declared before this use");
             };
             if name != qname {
-                let what = if self.cregs.contains_key(&name) { "a classical register" } else { "not declared" };
-                return self.err(&t, format!("`{name}` is {what}; the quantum register is `{qname}`"));
+                let what = if self.cregs.contains_key(&name) {
+                    "a classical register"
+                } else {
+                    "not declared"
+                };
+                return self.err(
+                    &t,
+                    format!("`{name}` is {what}; the quantum register is `{qname}`"),
+                );
             }
             if self.is_sym("[") {
                 self.next();
@@ -639,7 +744,10 @@ impl Parser {
             })
             .collect();
         for j in 0..width {
-            let qubits: Vec<usize> = qargs.iter().map(|(q, _)| if q.len() == 1 { q[0] } else { q[j] }).collect();
+            let qubits: Vec<usize> = qargs
+                .iter()
+                .map(|(q, _)| if q.len() == 1 { q[0] } else { q[j] })
+                .collect();
             for (k, &q) in qubits.iter().enumerate() {
                 if qubits[..k].contains(&q) {
                     return self.err(&qargs[k].1, format!("qubit {q} used twice in one `{name}`"));
@@ -651,14 +759,26 @@ impl Parser {
     }
 
     /// Appends gate `name` (built-in or user-defined, expanded) to the circuit.
-    fn apply(&mut self, name: &str, t: &Token, angles: &[Angle], qubits: &[usize], depth: usize) -> PResult<()> {
+    fn apply(
+        &mut self,
+        name: &str,
+        t: &Token,
+        angles: &[Angle],
+        qubits: &[usize],
+        depth: usize,
+    ) -> PResult<()> {
         if depth > 64 {
             return self.err(t, "gate definitions nested too deeply");
         }
         // User definitions shadow qelib1 names (the file's own definition is what it means).
         if let Some(def) = self.defs.get(name).cloned() {
             {
-                let env: HashMap<String, Angle> = def.params.iter().cloned().zip(angles.iter().cloned()).collect();
+                let env: HashMap<String, Angle> = def
+                    .params
+                    .iter()
+                    .cloned()
+                    .zip(angles.iter().cloned())
+                    .collect();
                 for call in &def.body {
                     let a: Vec<Angle> = call.args.iter().map(|e| to_angle(e, &env)).collect();
                     let q: Vec<usize> = call
@@ -666,14 +786,22 @@ impl Parser {
                         .iter()
                         .map(|n| qubits[def.qargs.iter().position(|m| m == n).unwrap_or(0)])
                         .collect();
-                    let inner = Token { tok: Tok::Ident(call.name.clone()), line: call.line, col: call.col };
+                    let inner = Token {
+                        tok: Tok::Ident(call.name.clone()),
+                        line: call.line,
+                        col: call.col,
+                    };
                     // Report errors of an expansion at the call site, not inside the definition.
-                    self.apply(&call.name, &inner, &a, &q, depth + 1).map_err(|mut e| {
-                        if !self.in_prelude {
-                            e.message = format!("{} (expanding `{name}` at line {}, column {})", e.message, t.line, t.col);
-                        }
-                        e
-                    })?;
+                    self.apply(&call.name, &inner, &a, &q, depth + 1)
+                        .map_err(|mut e| {
+                            if !self.in_prelude {
+                                e.message = format!(
+                                    "{} (expanding `{name}` at line {}, column {})",
+                                    e.message, t.line, t.col
+                                );
+                            }
+                            e
+                        })?;
                 }
                 return Ok(());
             }
@@ -688,16 +816,33 @@ impl Parser {
         circuit
             .add(gate, qubits, angles.to_vec())
             .map(|_| ())
-            .map_err(|e| ParseError { line: t.line, column: t.col, message: e.to_string() })
+            .map_err(|e| ParseError {
+                line: t.line,
+                column: t.col,
+                message: e.to_string(),
+            })
     }
 
     fn finish(self) -> PResult<QasmProgram> {
         let (Some((qreg, _)), Some(mut circuit)) = (self.qreg, self.circuit) else {
-            let t = self.toks.last().cloned().unwrap_or(Token { tok: Tok::Eof, line: 1, col: 1 });
-            return Err(ParseError { line: t.line, column: t.col, message: "no quantum register (`qreg`) declared".into() });
+            let t = self.toks.last().cloned().unwrap_or(Token {
+                tok: Tok::Eof,
+                line: 1,
+                col: 1,
+            });
+            return Err(ParseError {
+                line: t.line,
+                column: t.col,
+                message: "no quantum register (`qreg`) declared".into(),
+            });
         };
         circuit.reserve_params(0, self.params.len());
-        Ok(QasmProgram { circuit, params: self.params, param_positions: self.param_positions, qreg })
+        Ok(QasmProgram {
+            circuit,
+            params: self.params,
+            param_positions: self.param_positions,
+            qreg,
+        })
     }
 
     // Expressions: precedence climbing, `^` right-associative and binding tighter than unary.
@@ -771,7 +916,10 @@ impl Parser {
                     _ => Ok(Expr::Ident(s.clone(), t.line, t.col)),
                 }
             }
-            other => self.err(&t, format!("expected an angle expression, found {}", describe(other))),
+            other => self.err(
+                &t,
+                format!("expected an angle expression, found {}", describe(other)),
+            ),
         }
     }
 }
@@ -784,7 +932,11 @@ fn check_idents(e: &Expr, params: &[String]) -> PResult<()> {
             if params.contains(s) {
                 Ok(())
             } else {
-                Err(ParseError { line: *line, column: *col, message: format!("unknown identifier `{s}` in angle expression") })
+                Err(ParseError {
+                    line: *line,
+                    column: *col,
+                    message: format!("unknown identifier `{s}` in angle expression"),
+                })
             }
         }
         Expr::Neg(a) | Expr::Call(_, a) => check_idents(a, params),
@@ -834,11 +986,18 @@ pub fn run_cli(args: &[String]) -> std::result::Result<String, String> {
             _ => (a.as_str(), None),
         };
         let mut value = |name: &str| {
-            inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{name} needs a value\n{USAGE}"))
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or(format!("{name} needs a value\n{USAGE}"))
         };
         match flag {
             "--observable" => observable = Some(value("--observable")?),
-            "--method" => method = value("--method")?.parse().map_err(|e: crate::Error| e.to_string())?,
+            "--method" => {
+                method = value("--method")?
+                    .parse()
+                    .map_err(|e: crate::Error| e.to_string())?
+            }
             "--grad" => grad = true,
             "-h" | "--help" => return Err(USAGE.into()),
             f if f.starts_with('-') => return Err(format!("unknown option `{f}`\n{USAGE}")),
@@ -852,13 +1011,28 @@ pub fn run_cli(args: &[String]) -> std::result::Result<String, String> {
     let program = parse_qasm(&source).map_err(|e| format!("{file}: {e}"))?;
     let h = Hamiltonian::parse_for(&observable, program.circuit.num_qubits())
         .map_err(|e| format!("--observable: {e}"))?;
-    let num = |v: f64| if v.is_finite() { format!("{v:?}") } else { "null".to_string() };
+    let num = |v: f64| {
+        if v.is_finite() {
+            format!("{v:?}")
+        } else {
+            "null".to_string()
+        }
+    };
     let g = if grad {
         gradient(&program.circuit, &[], &program.params, &h, method).map_err(|e| e.to_string())?
     } else {
-        let value = super::grad::expectations(&program.circuit, &[], &program.params, std::slice::from_ref(&h))
-            .map_err(|e| e.to_string())?[0];
-        super::grad::Gradient { value, inputs: vec![], weights: vec![] }
+        let value = super::grad::expectations(
+            &program.circuit,
+            &[],
+            &program.params,
+            std::slice::from_ref(&h),
+        )
+        .map_err(|e| e.to_string())?[0];
+        super::grad::Gradient {
+            value,
+            inputs: vec![],
+            weights: vec![],
+        }
     };
     let mut out = format!("{{\"expectation\": {}", num(g.value));
     if grad {
@@ -885,7 +1059,9 @@ mod tests {
         assert_eq!(p.circuit.ops().len(), 5); // u3, 3× rx sharing one parameter, cx
         assert_eq!(p.circuit.num_weights(), 4);
         assert_eq!(p.param_positions[0], (5, 4));
-        assert!(p.circuit.ops()[1..4].iter().all(|o| o.angles == vec![Angle::Weight(3)]));
+        assert!(p.circuit.ops()[1..4]
+            .iter()
+            .all(|o| o.angles == vec![Angle::Weight(3)]));
     }
 
     #[test]

@@ -99,14 +99,16 @@ where
             .for_each(|(b, chunk)| quads_serial(chunk, b * BLOCK, sl, sh, f));
     } else {
         let piece = (BLOCK / 2).max(2 * sl);
-        amps.par_chunks_mut(2 * sh).enumerate().for_each(|(c, chunk)| {
-            let base = c * 2 * sh;
-            let (l, h) = chunk.split_at_mut(sh);
-            l.par_chunks_mut(piece)
-                .zip(h.par_chunks_mut(piece))
-                .enumerate()
-                .for_each(|(j, (lp, hp))| quad_halves(lp, hp, base + j * piece, sl, f));
-        });
+        amps.par_chunks_mut(2 * sh)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                let base = c * 2 * sh;
+                let (l, h) = chunk.split_at_mut(sh);
+                l.par_chunks_mut(piece)
+                    .zip(h.par_chunks_mut(piece))
+                    .enumerate()
+                    .for_each(|(j, (lp, hp))| quad_halves(lp, hp, base + j * piece, sl, f));
+            });
     }
 }
 
@@ -154,11 +156,13 @@ where
     if amps.len() < (1 << PAR_MIN_QUBITS) {
         amps.iter_mut().enumerate().for_each(|(i, a)| f(i, a));
     } else {
-        amps.par_chunks_mut(BLOCK).enumerate().for_each(|(b, chunk)| {
-            for (i, a) in chunk.iter_mut().enumerate() {
-                f(b * BLOCK + i, a);
-            }
-        });
+        amps.par_chunks_mut(BLOCK)
+            .enumerate()
+            .for_each(|(b, chunk)| {
+                for (i, a) in chunk.iter_mut().enumerate() {
+                    f(b * BLOCK + i, a);
+                }
+            });
     }
 }
 
@@ -220,7 +224,10 @@ impl StateVector {
                 found: format!("[{len}]"),
             });
         }
-        Ok(StateVector { n: len.trailing_zeros() as usize, amps })
+        Ok(StateVector {
+            n: len.trailing_zeros() as usize,
+            amps,
+        })
     }
 
     /// Resets to `|0…0>` without reallocating.
@@ -299,7 +306,13 @@ impl StateVector {
 
     /// Applies `m` to `target` where `control` is 1. With `zero_rest` the control-0 amplitudes
     /// are cleared instead of kept, giving `|1><1| ⊗ m` (the derivative of a controlled gate).
-    pub fn apply_controlled_mat1(&mut self, control: usize, target: usize, m: &Mat2, zero_rest: bool) {
+    pub fn apply_controlled_mat1(
+        &mut self,
+        control: usize,
+        target: usize,
+        m: &Mat2,
+        zero_rest: bool,
+    ) {
         let m = *m;
         let zero = C64::new(0.0, 0.0);
         // Local index: bit 0 = control, bit 1 = target; act on v1 (c=1,t=0) and v3 (c=1,t=1).
@@ -346,7 +359,9 @@ impl StateVector {
 
     /// SWAP of two qubits.
     pub fn apply_swap(&mut self, a: usize, b: usize) {
-        for_each_quad(&mut self.amps, a, b, |_, _, v1, v2, _| std::mem::swap(v1, v2));
+        for_each_quad(&mut self.amps, a, b, |_, _, v1, v2, _| {
+            std::mem::swap(v1, v2)
+        });
     }
 
     /// Toffoli: flips `target` where both controls are 1.
@@ -387,7 +402,9 @@ mod tests {
     fn state(n: usize, seed: u64) -> StateVector {
         let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         let mut next = || {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((x >> 11) as f64 / (1u64 << 53) as f64) - 0.5
         };
         StateVector::from_amplitudes((0..1usize << n).map(|_| c(next(), next())).collect()).unwrap()
@@ -440,7 +457,11 @@ mod tests {
             s.apply_cswap(1, 0, n - 1);
             for i in 0..1usize << n {
                 let (a, b) = (i & 1, (i >> (n - 1)) & 1);
-                let src = if (i >> 1) & 1 == 1 && a != b { i ^ 1 ^ (1 << (n - 1)) } else { i };
+                let src = if (i >> 1) & 1 == 1 && a != b {
+                    i ^ 1 ^ (1 << (n - 1))
+                } else {
+                    i
+                };
                 assert_eq!(s.amps[i], s0.amps[src]);
             }
         }
