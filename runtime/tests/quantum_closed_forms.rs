@@ -20,7 +20,7 @@ fn issue_circuit(n: usize, q: [usize; 3]) -> Circuit {
 }
 
 #[test]
-fn issue_closed_forms() {
+fn quantum_issue_closed_forms() {
     let w = [0.1, 0.7, -0.3, 1.3];
     for (n, q) in [(3, [0, 1, 2]), (5, [4, 0, 2]), (16, [15, 3, 9])] {
         let c = issue_circuit(n, q);
@@ -54,7 +54,7 @@ fn issue_closed_forms() {
 }
 
 #[test]
-fn ghz_and_bell_states() {
+fn quantum_ghz_and_bell_states() {
     let mut c = Circuit::new(4).unwrap();
     c.h(0)
         .unwrap()
@@ -86,7 +86,7 @@ fn random_unitary1(rng: &mut impl Rng) -> [[shapegrad_runtime::quantum::C64; 2];
 
 /// 10^5 random gates of every kind on 12 qubits keep the norm within 1e-10.
 #[test]
-fn norm_is_preserved_by_1e5_random_gates() {
+fn quantum_norm_is_preserved_by_1e5_random_gates() {
     let n = 12;
     let mut rng = rand::rngs::StdRng::seed_from_u64(2024);
     let mut c = Circuit::new(n).unwrap();
@@ -154,7 +154,7 @@ fn norm_is_preserved_by_1e5_random_gates() {
 /// Arbitrary unitaries: a random two-qubit unitary built from gates equals the same product
 /// applied as one `unitary2`.
 #[test]
-fn arbitrary_unitaries_compose() {
+fn quantum_arbitrary_unitaries_compose() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let a = random_unitary1(&mut rng);
     let b = random_unitary1(&mut rng);

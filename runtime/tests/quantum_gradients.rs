@@ -142,7 +142,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
-    fn three_gradients_agree(
+    fn quantum_three_gradients_agree(
         n in 2usize..=8,
         extra in 0usize..12,
         seeds in proptest::collection::vec(any::<u32>(), 64),
@@ -165,7 +165,7 @@ proptest! {
 
 /// A VJP over several observables equals the weighted sum of single-observable gradients.
 #[test]
-fn vjp_is_linear_in_upstream() {
+fn quantum_vjp_is_linear_in_upstream() {
     let seeds: Vec<u32> = (0..64u32).map(|i| i.wrapping_mul(2654435761)).collect();
     let mut p = Picks {
         data: &seeds,
@@ -202,7 +202,7 @@ fn vjp_is_linear_in_upstream() {
 
 /// Strongly entangling layers on a register large enough for the parallel kernels (14 qubits).
 #[test]
-fn gradients_agree_on_parallel_kernels() {
+fn quantum_gradients_agree_on_parallel_kernels() {
     let n = 14;
     let mut c = Circuit::new(n).unwrap();
     let wires: Vec<usize> = (0..n).collect();

@@ -54,7 +54,7 @@ measure q -> c;
 ";
 
 #[test]
-fn cli_matches_closed_forms_for_every_method() {
+fn quantum_cli_matches_closed_forms_for_every_method() {
     let file = temp_file("issue.qasm", ISSUE);
     let args = |extra: &[&str]| -> Vec<String> {
         let mut v = vec![file.clone(), "--observable".into(), "Z0Z2 + 0.5*Z1".into()];
@@ -81,7 +81,7 @@ fn cli_matches_closed_forms_for_every_method() {
 }
 
 #[test]
-fn cli_errors_name_line_and_column() {
+fn quantum_cli_errors_name_line_and_column() {
     let bad = temp_file(
         "bad.qasm",
         "OPENQASM 2.0;\nqreg q[2];\nh q[0];\nfoo(0.1) q[1];\n",
@@ -115,7 +115,7 @@ fn cli_errors_name_line_and_column() {
 /// Angles inside user gates chain back to the call-site parameters, including nonlinear
 /// expressions, and every qelib1 gate with angles is differentiable through the file.
 #[test]
-fn gradients_through_user_gates_and_qelib1() {
+fn quantum_gradients_through_user_gates_and_qelib1() {
     let src = "OPENQASM 2.0;
 include \"qelib1.inc\";
 gate layer(a, b) x, y { ry(a) x; rz(a*b - pi/4) y; cx x, y; crx(sin(b)) y, x; }
@@ -157,7 +157,7 @@ rx(0.2) q;
 
 /// qelib1's `cu3` decomposition is exactly controlled-U3.
 #[test]
-fn cu3_expansion_is_controlled_u3() {
+fn quantum_cu3_expansion_is_controlled_u3() {
     let (t, ph, la) = (0.7, -0.4, 1.9);
     let src = format!("OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\nh q[0];\nry(0.3) q[1];\ncu3({t},{ph},{la}) q[0],q[1];\n");
     let s1 = parse_qasm(&src).unwrap();
@@ -180,5 +180,29 @@ fn cu3_expansion_is_controlled_u3() {
     let s2 = c.run(&[], &[]).unwrap();
     for (a, b) in s1.amplitudes().iter().zip(s2.amplitudes()) {
         assert!((a - b).norm() < 1e-12, "{a} vs {b}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 400, ..Default::default() })]
+
+    /// Malformed input gives an error, never a panic: random token soup from the grammar.
+    #[test]
+    fn quantum_qasm_parser_never_panics(toks in proptest::collection::vec(0usize..40, 0..60)) {
+        const T: [&str; 40] = [
+            "OPENQASM 2.0;", "include \"qelib1.inc\";", "qreg q[3];", "creg c[3];", "q[0]", "q[1]", "q[5]",
+            "q", "c[0]", "h", "cx", "u3", "rx", "gate", "g", "(", ")", "{", "}", "[", "]", ";", ",",
+            "pi", "0.5", "-", "+", "*", "/", "^", "sin", "a", "measure", "->", "barrier", "1e400", "\n",
+            "cu3", "ccx", "reset",
+        ];
+        let src: String = toks.iter().map(|&i| T[i]).collect::<Vec<_>>().join(" ");
+        let _ = parse_qasm(&format!("OPENQASM 2.0;\nqreg q[3];\n{src}"));
+        let _ = parse_qasm(&src);
+    }
+
+    #[test]
+    fn quantum_observable_parser_never_panics(s in "[XYZI0-9 .*+eE-]{0,24}") {
+        let _ = Hamiltonian::parse(&s);
+        let _ = Hamiltonian::parse_for(&s, 3);
     }
 }

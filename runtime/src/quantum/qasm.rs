@@ -293,6 +293,8 @@ struct Parser {
     param_positions: Vec<(usize, usize)>,
     seen_header: bool,
     in_prelude: bool,
+    /// Qubits already measured: a later gate on one would need mid-circuit measurement.
+    measured: Vec<usize>,
 }
 
 impl Parser {
@@ -308,6 +310,7 @@ impl Parser {
             param_positions: Vec::new(),
             seen_header: false,
             in_prelude: false,
+            measured: Vec::new(),
         })
     }
 
@@ -505,6 +508,7 @@ impl Parser {
             let t = self.peek().clone();
             return self.err(&t, "`measure` takes one quantum argument");
         }
+        self.measured.extend(&q[0].0);
         self.expect_sym("->")?;
         let (name, t) = self.ident("a classical register")?;
         let Some(&size) = self.cregs.get(&name) else {
@@ -733,16 +737,25 @@ impl Parser {
         self.check_arity(&name, &nt, args.len(), qargs.len())?;
         // Broadcast: whole-register arguments iterate together.
         let width = qargs.iter().map(|(q, _)| q.len()).max().unwrap_or(1);
-        let angles: Vec<Angle> = args
-            .iter()
-            .zip(positions)
-            .map(|(e, pos)| {
-                let value = to_angle(e, &HashMap::new()).eval(&[], &[]);
-                self.params.push(value);
-                self.param_positions.push(pos);
-                Angle::Weight(self.params.len() - 1)
-            })
-            .collect();
+        let mut angles = Vec::with_capacity(args.len());
+        for (e, (line, column)) in args.iter().zip(positions) {
+            let value = to_angle(e, &HashMap::new()).eval(&[], &[]);
+            if !value.is_finite() {
+                return Err(ParseError {
+                    line,
+                    column,
+                    message: format!("angle evaluates to {value}"),
+                });
+            }
+            self.params.push(value);
+            self.param_positions.push((line, column));
+            angles.push(Angle::Weight(self.params.len() - 1));
+        }
+        for (qs, t) in &qargs {
+            if let Some(q) = qs.iter().find(|q| self.measured.contains(q)) {
+                return self.err(t, format!("gate `{name}` on qubit {q} after it was measured: mid-circuit measurement is not supported"));
+            }
+        }
         for j in 0..width {
             let qubits: Vec<usize> = qargs
                 .iter()
@@ -1097,6 +1110,12 @@ mod tests {
             ("OPENQASM 2.0;\nqreg q[2];\ngate g a { foo a; }\n", 3, 12),
             ("OPENQASM 2.0;\nqreg q[1];\nh q[0]; $\n", 3, 9),
             ("OPENQASM 2.0;\ncreg c[1];\n", 3, 1),
+            (
+                "OPENQASM 2.0;\nqreg q[2];\ncreg c[2];\nmeasure q[1] -> c[1];\ncx q[0], q[1];\n",
+                5,
+                10,
+            ),
+            ("OPENQASM 2.0;\nqreg q[2];\nrx(1/0) q[0];\n", 3, 4),
         ];
         for &(src, line, col) in cases {
             let e = parse_qasm(src).unwrap_err();
