@@ -12,9 +12,7 @@
 //! (CNOT touches half the amplitudes but streams every cache line of the state, so the same
 //! byte count is used; its "effective bandwidth" is comparable to RY's).
 
-use shapegrad::quantum::{
-    gradient, Circuit, Gate, GradMethod, Hamiltonian, Mat2, StateVector, C64,
-};
+use shapegrad::quantum::{gradient, Circuit, Gate, GradMethod, Hamiltonian, Mat2, StateVector, C64};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -51,10 +49,7 @@ fn bandwidth() {
         dst.copy_from_slice(black_box(&src));
         black_box(&dst);
     });
-    println!(
-        "statevector bandwidth threads=1 gbps={:.1}",
-        bytes / s1 / 1e9
-    );
+    println!("statevector bandwidth threads=1 gbps={:.1}", bytes / s1 / 1e9);
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let part = len.div_ceil(threads);
     let sn = time(7, 1, || {
@@ -106,9 +101,7 @@ fn grads() {
         let mut c = Circuit::new(n).unwrap();
         c.strongly_entangling_layers(&wires, p / (3 * n), None, 0)
             .unwrap();
-        let w: Vec<f64> = (0..c.num_weights())
-            .map(|i| (i as f64 * 0.61).sin())
-            .collect();
+        let w: Vec<f64> = (0..c.num_weights()).map(|i| (i as f64 * 0.61).sin()).collect();
         let adj = time(9, 3, || {
             black_box(gradient(&c, &[], &w, &h, GradMethod::Adjoint).unwrap());
         });

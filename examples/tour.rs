@@ -45,7 +45,10 @@ shapegrad::model! {
 /// Worst relative difference between derived and tape gradients.
 fn agreement<M: Model<f32, Cpu>>(a: &M::Grads, b: &M::Grads) -> f64 {
     let (a, b) = (to_flat(a), to_flat(b));
-    a.iter().zip(&b).map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()).max(1e-3)).fold(0.0, f64::max)
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()).max(1e-3))
+        .fold(0.0, f64::max)
 }
 
 fn main() -> shapegrad::Result<()> {
@@ -57,13 +60,20 @@ fn main() -> shapegrad::Result<()> {
     let n = 2000;
     let mut rng_state = 12345u64;
     let mut uniform = move || {
-        rng_state = rng_state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        rng_state = rng_state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((rng_state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
     };
     let xs: Vec<[f32; 2]> = (0..n).map(|_| [uniform() as f32, uniform() as f32]).collect();
     let ys: Vec<[f32; 1]> = xs
         .iter()
-        .map(|p| [((std::f64::consts::PI * p[0] as f64).sin() * (std::f64::consts::PI * p[1] as f64).cos()) as f32])
+        .map(|p| {
+            [
+                ((std::f64::consts::PI * p[0] as f64).sin() * (std::f64::consts::PI * p[1] as f64).cos())
+                    as f32,
+            ]
+        })
         .collect();
     let (train, val) = data::train_val_split(n, 0.2, 7)?;
     let mut model: Regressor<f32, Cpu> = Regressor::new(&dev, 42);
@@ -94,17 +104,47 @@ fn main() -> shapegrad::Result<()> {
         m.loss_and_grad(&x, &y)
     })?;
     println!("  epoch  train MSE   val MSE");
-    for e in report.history.iter().filter(|e| e.epoch % 10 == 0 || e.epoch + 1 == report.history.len()) {
-        println!("  {:>5}  {:.6}  {:.6}", e.epoch, e.train_loss, e.val_loss.unwrap_or(f64::NAN));
+    for e in report
+        .history
+        .iter()
+        .filter(|e| e.epoch % 10 == 0 || e.epoch + 1 == report.history.len())
+    {
+        println!(
+            "  {:>5}  {:.6}  {:.6}",
+            e.epoch,
+            e.train_loss,
+            e.val_loss.unwrap_or(f64::NAN)
+        );
     }
     let first = report.history.first().map(|e| e.train_loss).unwrap_or(f64::NAN);
     let last_val = report.last().and_then(|e| e.val_loss).unwrap_or(f64::NAN);
     println!("  validation MSE {last_val:.5} (target variance ≈ 0.25; first epoch train MSE {first:.4})");
     let curve: Vec<Series> = vec![
-        Series::new("train", report.history.iter().map(|e| (e.epoch as f64, e.train_loss)).collect()),
-        Series::new("validation", report.history.iter().map(|e| (e.epoch as f64, e.val_loss.unwrap_or(f64::NAN))).collect()),
+        Series::new(
+            "train",
+            report
+                .history
+                .iter()
+                .map(|e| (e.epoch as f64, e.train_loss))
+                .collect(),
+        ),
+        Series::new(
+            "validation",
+            report
+                .history
+                .iter()
+                .map(|e| (e.epoch as f64, e.val_loss.unwrap_or(f64::NAN)))
+                .collect(),
+        ),
     ];
-    let fig = plot::line(&out, "regressor_loss.svg", &Figure::new("Regressor: MSE per epoch").labels("epoch", "MSE").log_y(true), &curve)?;
+    let fig = plot::line(
+        &out,
+        "regressor_loss.svg",
+        &Figure::new("Regressor: MSE per epoch")
+            .labels("epoch", "MSE")
+            .log_y(true),
+        &curve,
+    )?;
     println!("  figure: {}", fig.display());
 
     // --- 2. Classification --------------------------------------------------------------
@@ -122,16 +162,16 @@ fn main() -> shapegrad::Result<()> {
     let (ctrain, cval) = data::train_val_split(cx.len(), 0.25, 3)?;
     let mut clf: Classifier<f32, Cpu> = Classifier::new(&dev, 1);
     let mut opt = Adam::new(1e-2);
-    let report = Trainer::new(TrainConfig { epochs: 30, batch_size: 32, ..Default::default() }).fit(
-        &mut clf,
-        &mut opt,
-        &ctrain,
-        |m, idx| {
-            let x = data::batch_from_rows(&dev, &cx, idx)?;
-            let y = data::batch_from_rows(&dev, &cy, idx)?;
-            m.loss_and_grad(&x, &y)
-        },
-    )?;
+    let report = Trainer::new(TrainConfig {
+        epochs: 30,
+        batch_size: 32,
+        ..Default::default()
+    })
+    .fit(&mut clf, &mut opt, &ctrain, |m, idx| {
+        let x = data::batch_from_rows(&dev, &cx, idx)?;
+        let y = data::batch_from_rows(&dev, &cy, idx)?;
+        m.loss_and_grad(&x, &y)
+    })?;
     let vx = data::batch_from_rows(&dev, &cx, &cval)?;
     let logits = clf.logits(&vx)?.as_vec();
     let correct = cval
@@ -155,7 +195,10 @@ fn main() -> shapegrad::Result<()> {
     let by = data::batch_from_rows(&dev, &cy, &ctrain[..32])?;
     let (_, gd) = clf.loss_and_grad(&bx, &by)?;
     let (_, gt, _) = clf.loss_tape(&bx, &by)?;
-    println!("  derived vs dfdx tape: worst gradient rel. diff {:.2e}", agreement::<Classifier<f32, Cpu>>(&gd, &gt));
+    println!(
+        "  derived vs dfdx tape: worst gradient rel. diff {:.2e}",
+        agreement::<Classifier<f32, Cpu>>(&gd, &gt)
+    );
 
     // --- 3. Input gradients: forces ------------------------------------------------------
     let radial: Radial<f64, Cpu> = Radial::new(&dev, 0);

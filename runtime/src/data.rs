@@ -243,10 +243,7 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, (0..10).collect::<Vec<_>>());
         let d = Batches::over(10, 3, Order::Sequential, true);
-        assert_eq!(
-            d.iter().map(<[usize]>::len).collect::<Vec<_>>(),
-            vec![3, 3, 3]
-        );
+        assert_eq!(d.iter().map(<[usize]>::len).collect::<Vec<_>>(), vec![3, 3, 3]);
         let e1 = Batches::over(10, 3, Order::Shuffled { seed: 1, epoch: 1 }, false);
         assert_ne!(b.order(), e1.order());
     }

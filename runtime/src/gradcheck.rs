@@ -142,10 +142,7 @@ where
         owner.extend((0..info.numel()).map(|i| (k, i)));
     }
     let mut entries: Vec<usize> = match cfg.max_entries {
-        Some(m) if m < x.len() => shuffled_indices(x.len(), cfg.seed)
-            .into_iter()
-            .take(m)
-            .collect(),
+        Some(m) if m < x.len() => shuffled_indices(x.len(), cfg.seed).into_iter().take(m).collect(),
         _ => (0..x.len()).collect(),
     };
     entries.sort_unstable();
@@ -190,11 +187,7 @@ where
         if violation > 1.0 {
             report.failures += 1;
         }
-        if report
-            .worst
-            .as_ref()
-            .is_none_or(|w| violation > w.violation)
-        {
+        if report.worst.as_ref().is_none_or(|w| violation > w.violation) {
             let (k, index) = owner[i];
             report.worst = Some(EntryCheck {
                 name: infos[k].name.clone(),

@@ -141,9 +141,7 @@ pub fn to_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(
     let mut meta: HashMap<String, String> = HashMap::new();
     for (k, v) in metadata {
         if k.starts_with("shapegrad.") || *k == FORMAT_KEY {
-            return Err(Error::Other(format!(
-                "checkpoint metadata key `{k}` is reserved"
-            )));
+            return Err(Error::Other(format!("checkpoint metadata key `{k}` is reserved")));
         }
         meta.insert(k.to_string(), v.to_string());
     }
@@ -165,10 +163,7 @@ pub fn to_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(
 }
 
 /// Saves `model` to `path` atomically (see the module docs). Parent directories are created.
-pub fn save<E: Dtype, D: Device<E>, P: Params<E, D>>(
-    model: &P,
-    path: impl AsRef<Path>,
-) -> Result<()> {
+pub fn save<E: Dtype, D: Device<E>, P: Params<E, D>>(model: &P, path: impl AsRef<Path>) -> Result<()> {
     save_with_metadata(model, path, &[])
 }
 
@@ -199,8 +194,7 @@ pub fn read_metadata(path: impl AsRef<Path>) -> Result<HashMap<String, String>> 
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path)
-        .map_err(|e| Error::Other(format!("cannot read checkpoint `{}`: {e}", path.display())))
+    fs::read(path).map_err(|e| Error::Other(format!("cannot read checkpoint `{}`: {e}", path.display())))
 }
 
 fn corrupt(source: &str, e: &SafeTensorError) -> Error {
@@ -211,9 +205,7 @@ fn corrupt(source: &str, e: &SafeTensorError) -> Error {
         SafeTensorError::InvalidHeaderLength => {
             "its header length runs past the end of the file (truncated?)".to_string()
         }
-        SafeTensorError::HeaderTooLarge => {
-            "its header length field is implausibly large".to_string()
-        }
+        SafeTensorError::HeaderTooLarge => "its header length field is implausibly large".to_string(),
         SafeTensorError::InvalidHeader => "its header is not valid UTF-8".to_string(),
         SafeTensorError::InvalidHeaderStart | SafeTensorError::InvalidHeaderDeserialization => {
             "its header is not valid safetensors JSON".to_string()
@@ -240,10 +232,7 @@ fn dims(shape: &[usize]) -> String {
 }
 
 /// Loads `path` into `model`; on any error `model` is unchanged.
-pub fn load<E: Dtype, D: Device<E>, P: Params<E, D>>(
-    model: &mut P,
-    path: impl AsRef<Path>,
-) -> Result<()> {
+pub fn load<E: Dtype, D: Device<E>, P: Params<E, D>>(model: &mut P, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let bytes = read(path)?;
     from_bytes(model, &bytes, &path.display().to_string())
@@ -353,9 +342,7 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// rename itself is durable. Creates missing parent directories. Readers see the old content or
 /// the new, never a partial file.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |what: &str, e: std::io::Error| {
-        Error::Other(format!("cannot {what} `{}`: {e}", path.display()))
-    };
+    let io = |what: &str, e: std::io::Error| Error::Other(format!("cannot {what} `{}`: {e}", path.display()));
     let name = path
         .file_name()
         .ok_or_else(|| Error::Other(format!("`{}` is not a file path", path.display())))?;

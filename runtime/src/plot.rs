@@ -35,10 +35,7 @@ impl Series {
     }
     /// A series `y[i]` against `x = i` (a loss curve by step or epoch).
     pub fn from_ys(name: impl Into<String>, ys: &[f64]) -> Self {
-        Self::new(
-            name,
-            ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(),
-        )
+        Self::new(name, ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect())
     }
 }
 
@@ -207,13 +204,7 @@ enum Kind {
     Scatter,
 }
 
-fn xy_figure(
-    dir: &Path,
-    file: &str,
-    fig: &Figure,
-    series: &[Series],
-    kind: Kind,
-) -> Result<PathBuf> {
+fn xy_figure(dir: &Path, file: &str, fig: &Figure, series: &[Series], kind: Kind) -> Result<PathBuf> {
     let path = svg_path(dir, file);
     let name = path.display().to_string();
     let err = draw_err(&name);
@@ -293,9 +284,7 @@ fn xy_figure(
         let xfmt = move |v: &f64| tick(*v, xspan);
         if fig.log_y {
             draw!(
-                builder
-                    .build_cartesian_2d(xr, yr.log_scale())
-                    .map_err(&err)?,
+                builder.build_cartesian_2d(xr, yr.log_scale()).map_err(&err)?,
                 &xfmt,
                 &|v: &f64| tick(*v, 0.0)
             );
@@ -319,12 +308,7 @@ pub fn line(dir: impl AsRef<Path>, file: &str, fig: &Figure, series: &[Series]) 
 }
 
 /// A scatter plot of one or more series, with a legend.
-pub fn scatter(
-    dir: impl AsRef<Path>,
-    file: &str,
-    fig: &Figure,
-    series: &[Series],
-) -> Result<PathBuf> {
+pub fn scatter(dir: impl AsRef<Path>, file: &str, fig: &Figure, series: &[Series]) -> Result<PathBuf> {
     xy_figure(dir.as_ref(), file, fig, series, Kind::Scatter)
 }
 
@@ -342,11 +326,7 @@ fn viridis(t: f64) -> RGBColor {
         (170, 220, 50),
         (253, 231, 37),
     ];
-    let t = if t.is_finite() {
-        t.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
     let x = t * (V.len() - 1) as f64;
     let i = (x.floor() as usize).min(V.len() - 2);
     let f = x - i as f64;

@@ -162,9 +162,7 @@ pub struct Trainer<'a, M> {
 
 /// The first non-finite entry of a tensor struct: `(dotted name, flat index within the tensor,
 /// value)`.
-pub fn find_non_finite<E: Dtype, D: Device<E>, P: Params<E, D>>(
-    p: &P,
-) -> Option<(String, usize, f64)> {
+pub fn find_non_finite<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &P) -> Option<(String, usize, f64)> {
     struct Find(Option<(String, usize, f64)>);
     impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Find {
         fn visit<S: Shape>(&mut self, name: &str, t: &Tensor<S, E, D>) -> Result<()> {
@@ -188,9 +186,7 @@ pub fn find_non_finite<E: Dtype, D: Device<E>, P: Params<E, D>>(
 }
 
 /// The entry of largest magnitude of a tensor struct: `(dotted name, flat index, value)`.
-pub fn largest_entry<E: Dtype, D: Device<E>, P: Params<E, D>>(
-    p: &P,
-) -> Option<(String, usize, f64)> {
+pub fn largest_entry<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &P) -> Option<(String, usize, f64)> {
     struct Max(Option<(String, usize, f64)>);
     impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Max {
         fn visit<S: Shape>(&mut self, name: &str, t: &Tensor<S, E, D>) -> Result<()> {

@@ -141,11 +141,7 @@ fn quantum_norm_is_preserved_by_1e5_random_gates() {
         c.add(gate, &qs, angles).unwrap();
     }
     let s = c.run(&[], &[]).unwrap();
-    assert!(
-        (s.norm_sqr() - 1.0).abs() < 1e-10,
-        "norm² = {}",
-        s.norm_sqr()
-    );
+    assert!((s.norm_sqr() - 1.0).abs() < 1e-10, "norm² = {}", s.norm_sqr());
     // And the state is genuinely scrambled (not stuck in a basis state).
     let pmax = s.probabilities().into_iter().fold(0.0, f64::max);
     assert!(pmax < 0.05, "{pmax}");
@@ -183,12 +179,7 @@ fn quantum_arbitrary_unitaries_compose() {
         .cnot(2, 0)
         .unwrap();
     let mut c2 = Circuit::new(3).unwrap();
-    c2.h(2)
-        .unwrap()
-        .ry(1, 0.4)
-        .unwrap()
-        .unitary2(2, 0, u)
-        .unwrap();
+    c2.h(2).unwrap().ry(1, 0.4).unwrap().unitary2(2, 0, u).unwrap();
     let (s1, s2) = (c1.run(&[], &[]).unwrap(), c2.run(&[], &[]).unwrap());
     for (x, y) in s1.amplitudes().iter().zip(s2.amplitudes()) {
         assert!((x - y).norm() < 1e-13);

@@ -131,10 +131,7 @@ fn hamiltonian(n: usize, p: &mut Picks) -> Hamiltonian {
 fn assert_close(a: &[f64], b: &[f64], what: &str) {
     assert_eq!(a.len(), b.len());
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!(
-            (x - y).abs() < 1e-8,
-            "{what}[{i}]: {x} vs {y}\n{a:?}\n{b:?}"
-        );
+        assert!((x - y).abs() < 1e-8, "{what}[{i}]: {x} vs {y}\n{a:?}\n{b:?}");
     }
 }
 
@@ -167,10 +164,7 @@ proptest! {
 #[test]
 fn quantum_vjp_is_linear_in_upstream() {
     let seeds: Vec<u32> = (0..64u32).map(|i| i.wrapping_mul(2654435761)).collect();
-    let mut p = Picks {
-        data: &seeds,
-        at: 0,
-    };
+    let mut p = Picks { data: &seeds, at: 0 };
     let c = build(5, 8, &mut p);
     let obs = vec![
         hamiltonian(5, &mut p),
@@ -188,12 +182,8 @@ fn quantum_vjp_is_linear_in_upstream() {
         let (mut wi, mut ww) = (vec![0.0; 2], vec![0.0; 5]);
         for (o, gk) in obs.iter().zip(g) {
             let single = gradient(&c, &x, &w, o, GradMethod::Adjoint).unwrap();
-            wi.iter_mut()
-                .zip(&single.inputs)
-                .for_each(|(a, b)| *a += gk * b);
-            ww.iter_mut()
-                .zip(&single.weights)
-                .for_each(|(a, b)| *a += gk * b);
+            wi.iter_mut().zip(&single.inputs).for_each(|(a, b)| *a += gk * b);
+            ww.iter_mut().zip(&single.weights).for_each(|(a, b)| *a += gk * b);
         }
         assert_close(&gi, &wi, "inputs");
         assert_close(&gw, &ww, "weights");
@@ -211,9 +201,7 @@ fn quantum_gradients_agree_on_parallel_kernels() {
         .unwrap()
         .rzz(12, 1, Angle::weight(0) * 2.0)
         .unwrap();
-    let w: Vec<f64> = (0..c.num_weights())
-        .map(|i| (i as f64 * 0.37).sin())
-        .collect();
+    let w: Vec<f64> = (0..c.num_weights()).map(|i| (i as f64 * 0.37).sin()).collect();
     let h = Hamiltonian::parse("Z0Z13 - 0.5*X7 + 0.25*Y12X1").unwrap();
     let adj = gradient(&c, &[], &w, &h, GradMethod::Adjoint).unwrap();
     let ps = gradient(&c, &[], &w, &h, GradMethod::ParameterShift).unwrap();

@@ -82,10 +82,7 @@ fn quantum_cli_matches_closed_forms_for_every_method() {
 
 #[test]
 fn quantum_cli_errors_name_line_and_column() {
-    let bad = temp_file(
-        "bad.qasm",
-        "OPENQASM 2.0;\nqreg q[2];\nh q[0];\nfoo(0.1) q[1];\n",
-    );
+    let bad = temp_file("bad.qasm", "OPENQASM 2.0;\nqreg q[2];\nh q[0];\nfoo(0.1) q[1];\n");
     let e = run_cli(&[bad, "--observable".into(), "Z0".into()]).unwrap_err();
     assert!(e.contains("line 4, column 1") && e.contains("foo"), "{e}");
     let good = temp_file("good.qasm", "OPENQASM 2.0;\nqreg q[2];\nh q[0];\n");
@@ -104,12 +101,7 @@ fn quantum_cli_errors_name_line_and_column() {
         "magic".into()
     ])
     .is_err());
-    assert!(run_cli(&[
-        "/nonexistent/x.qasm".into(),
-        "--observable".into(),
-        "Z0".into()
-    ])
-    .is_err());
+    assert!(run_cli(&["/nonexistent/x.qasm".into(), "--observable".into(), "Z0".into()]).is_err());
 }
 
 /// Angles inside user gates chain back to the call-site parameters, including nonlinear
@@ -171,12 +163,7 @@ fn quantum_cu3_expansion_is_controlled_u3() {
         [z, u[1][0], z, u[1][1]],
     ];
     let mut c = Circuit::new(2).unwrap();
-    c.h(0)
-        .unwrap()
-        .ry(1, 0.3)
-        .unwrap()
-        .unitary2(0, 1, cu)
-        .unwrap();
+    c.h(0).unwrap().ry(1, 0.3).unwrap().unitary2(0, 1, cu).unwrap();
     let s2 = c.run(&[], &[]).unwrap();
     for (a, b) in s1.amplitudes().iter().zip(s2.amplitudes()) {
         assert!((a - b).norm() < 1e-12, "{a} vs {b}");

@@ -109,11 +109,7 @@ fn must_fail(bytes: &[u8]) -> Error {
     let mut m = victim();
     let before = bits(&to_flat(&m));
     let e = from_bytes(&mut m, bytes, "test.safetensors").expect_err("damaged file must not load");
-    assert_eq!(
-        bits(&to_flat(&m)),
-        before,
-        "model changed by a failed load: {e}"
-    );
+    assert_eq!(bits(&to_flat(&m)), before, "model changed by a failed load: {e}");
     e
 }
 
@@ -200,10 +196,7 @@ fn renamed_missing_extra_and_wrong_shape_tensors_are_named() {
     let wrong_shape = safetensors::serialize(
         vec![
             ("scale", TensorView::new(Dtype::F64, vec![], &s).unwrap()),
-            (
-                "head.w",
-                TensorView::new(Dtype::F64, vec![3, 2], &w).unwrap(),
-            ),
+            ("head.w", TensorView::new(Dtype::F64, vec![3, 2], &w).unwrap()),
             ("head.b", TensorView::new(Dtype::F64, vec![3], &b).unwrap()),
         ],
         &None,
@@ -236,15 +229,9 @@ fn renamed_missing_extra_and_wrong_shape_tensors_are_named() {
     let extra = safetensors::serialize(
         vec![
             ("scale", TensorView::new(Dtype::F64, vec![], &s).unwrap()),
-            (
-                "head.w",
-                TensorView::new(Dtype::F64, vec![2, 3], &w).unwrap(),
-            ),
+            ("head.w", TensorView::new(Dtype::F64, vec![2, 3], &w).unwrap()),
             ("head.b", TensorView::new(Dtype::F64, vec![3], &b).unwrap()),
-            (
-                "head.extra",
-                TensorView::new(Dtype::F64, vec![2], &x).unwrap(),
-            ),
+            ("head.extra", TensorView::new(Dtype::F64, vec![2], &x).unwrap()),
         ],
         &None,
     )
@@ -255,10 +242,7 @@ fn renamed_missing_extra_and_wrong_shape_tensors_are_named() {
     let plain = safetensors::serialize(
         vec![
             ("scale", TensorView::new(Dtype::F64, vec![], &s).unwrap()),
-            (
-                "head.w",
-                TensorView::new(Dtype::F64, vec![2, 3], &w).unwrap(),
-            ),
+            ("head.w", TensorView::new(Dtype::F64, vec![2, 3], &w).unwrap()),
             ("head.b", TensorView::new(Dtype::F64, vec![3], &b).unwrap()),
         ],
         &None,

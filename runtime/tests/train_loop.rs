@@ -74,10 +74,7 @@ impl Linear {
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!(
-        "shapegrad-train-loop-{}-{name}",
-        std::process::id()
-    ))
+    std::env::temp_dir().join(format!("shapegrad-train-loop-{}-{name}", std::process::id()))
 }
 
 #[test]
@@ -100,9 +97,7 @@ fn learns_a_linear_map_and_writes_metrics() {
     let report = Trainer::new(cfg)
         .validation(|m: &Bag<f64, Cpu>| Ok(data.loss(m, &val)))
         .schedule(StepDecay::new(0.05, 300, 0.3))
-        .fit(&mut m, &mut opt, &train, |m, idx| {
-            data.loss_and_grad(m, idx)
-        })
+        .fit(&mut m, &mut opt, &train, |m, idx| data.loss_and_grad(m, idx))
         .unwrap();
     let last = report.last().unwrap();
     println!(
@@ -223,9 +218,7 @@ fn the_guard_names_the_parameter_of_a_diverging_run() {
         ..Default::default()
     };
     let e = Trainer::new(cfg.clone())
-        .fit(&mut m, &mut Sgd::new(1e6), &all, |m, _| {
-            bowl.loss_and_grad(m)
-        })
+        .fit(&mut m, &mut Sgd::new(1e6), &all, |m, _| bowl.loss_and_grad(m))
         .unwrap_err();
     println!("{e}");
     match e {

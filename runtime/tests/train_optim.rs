@@ -13,12 +13,7 @@ use train_fixture::*;
 const START: [f64; 2] = [-1.2, 1.0];
 
 /// Runs a first-order optimizer on the bowl until `f ≤ tol`; returns the steps taken.
-fn bowl_steps<O: Optimizer>(
-    mut opt: O,
-    sched: Option<&dyn LrSchedule>,
-    tol: f64,
-    max: usize,
-) -> usize {
+fn bowl_steps<O: Optimizer>(mut opt: O, sched: Option<&dyn LrSchedule>, tol: f64, max: usize) -> usize {
     let dev = Cpu::default();
     let bowl = Bowl::standard();
     let mut m: Bag<f64, Cpu> = Bag::from_flat(&dev, &[0.0; BAG_P]);
@@ -56,17 +51,9 @@ fn first_order_optimizers_minimize_a_convex_quadratic() {
         ),
         (
             "sgd+L2 decay 0",
-            bowl_steps(
-                Sgd::new(0.15).weight_decay(WeightDecay::L2(0.0)),
-                None,
-                tol,
-                5000,
-            ),
+            bowl_steps(Sgd::new(0.15).weight_decay(WeightDecay::L2(0.0)), None, tol, 5000),
         ),
-        (
-            "adam",
-            bowl_steps(Adam::new(0.05), Some(&cos(0.05)), tol, 5000),
-        ),
+        ("adam", bowl_steps(Adam::new(0.05), Some(&cos(0.05)), tol, 5000)),
         (
             "adamw (decay 0)",
             bowl_steps(Adam::adamw(0.05, 0.0), Some(&cos(0.05)), tol, 5000),
@@ -77,12 +64,7 @@ fn first_order_optimizers_minimize_a_convex_quadratic() {
         ),
         (
             "rmsprop+momentum",
-            bowl_steps(
-                RmsProp::new(0.01).momentum(0.5),
-                Some(&cos(0.01)),
-                tol,
-                5000,
-            ),
+            bowl_steps(RmsProp::new(0.01).momentum(0.5), Some(&cos(0.01)), tol, 5000),
         ),
     ];
     for (name, k) in results {
@@ -91,12 +73,7 @@ fn first_order_optimizers_minimize_a_convex_quadratic() {
 }
 
 /// First-order optimizer on Rosenbrock until ‖x − (1,1)‖ ≤ tol; returns the steps taken.
-fn rosenbrock_steps<O: Optimizer>(
-    mut opt: O,
-    sched: Option<&dyn LrSchedule>,
-    tol: f64,
-    max: usize,
-) -> usize {
+fn rosenbrock_steps<O: Optimizer>(mut opt: O, sched: Option<&dyn LrSchedule>, tol: f64, max: usize) -> usize {
     let dev = Cpu::default();
     let mut p: Point<f64, Cpu> = point(&dev, START[0], START[1]);
     for k in 0..max {
@@ -122,10 +99,7 @@ fn rosenbrock_newton_beats_lbfgs_beats_adam() {
         .with_hessian(|x: &[f64]| Ok(rosenbrock_hessian(x)));
     let newton = Newton::default().minimize(&mut obj, &START).unwrap();
     let lbfgs = Lbfgs::default().minimize(&mut obj, &START).unwrap();
-    assert!(
-        newton.converged() && lbfgs.converged(),
-        "{newton:?} {lbfgs:?}"
-    );
+    assert!(newton.converged() && lbfgs.converged(), "{newton:?} {lbfgs:?}");
     assert!(dist(&newton.x, &[1.0, 1.0]) <= tol && dist(&lbfgs.x, &[1.0, 1.0]) <= tol);
     // Adam at a constant rate orbits the minimum at a distance set by the rate, so it gets
     // the cosine decay a practitioner would use (tuned: the best of a small grid).
@@ -163,13 +137,12 @@ fn rosenbrock_newton_beats_lbfgs_beats_adam() {
 #[test]
 fn lbfgs_and_newton_minimize_a_convex_quadratic() {
     let bowl = Bowl::standard();
-    let mut obj = FnObjective::new(BAG_P, |x: &[f64]| Ok(bowl.value_grad_flat(x))).with_hessian(
-        |_: &[f64]| {
+    let mut obj =
+        FnObjective::new(BAG_P, |x: &[f64]| Ok(bowl.value_grad_flat(x))).with_hessian(|_: &[f64]| {
             let mut h = vec![0.0; BAG_P * BAG_P];
             (0..BAG_P).for_each(|i| h[i * BAG_P + i] = 1.0 + i as f64);
             Ok(h)
-        },
-    );
+        });
     let x0 = vec![0.0; BAG_P];
     let l = Lbfgs::default().minimize(&mut obj, &x0).unwrap();
     let n = Newton::default().minimize(&mut obj, &x0).unwrap();
@@ -204,17 +177,9 @@ fn cg_iterates(a: &[f64], b: &[f64], n: usize) -> Vec<Vec<f64>> {
         let ap = matvec(&p);
         let alpha = dotp(&r, &r) / dotp(&p, &ap);
         x.iter_mut().zip(&p).for_each(|(xi, pi)| *xi += alpha * pi);
-        let r_new: Vec<f64> = r
-            .iter()
-            .zip(&ap)
-            .map(|(ri, api)| ri - alpha * api)
-            .collect();
+        let r_new: Vec<f64> = r.iter().zip(&ap).map(|(ri, api)| ri - alpha * api).collect();
         let beta = dotp(&r_new, &r_new) / dotp(&r, &r);
-        p = r_new
-            .iter()
-            .zip(&p)
-            .map(|(ri, pi)| ri + beta * pi)
-            .collect();
+        p = r_new.iter().zip(&p).map(|(ri, pi)| ri + beta * pi).collect();
         r = r_new;
         out.push(x.clone());
     }
@@ -225,14 +190,12 @@ fn cg_iterates(a: &[f64], b: &[f64], n: usize) -> Vec<Vec<f64>> {
 fn lbfgs_matches_the_conjugate_gradient_trajectory_on_a_quadratic() {
     let n = 5;
     // A = MᵀM + I for a fixed M: SPD with distinct eigenvalues.
-    let m: Vec<f64> = (0..n * n)
-        .map(|k| ((k * 7 % 11) as f64 - 5.0) / 3.0)
-        .collect();
+    let m: Vec<f64> = (0..n * n).map(|k| ((k * 7 % 11) as f64 - 5.0) / 3.0).collect();
     let mut a = vec![0.0; n * n];
     for i in 0..n {
         for j in 0..n {
-            a[i * n + j] = (0..n).map(|k| m[k * n + i] * m[k * n + j]).sum::<f64>()
-                + if i == j { 1.0 } else { 0.0 };
+            a[i * n + j] =
+                (0..n).map(|k| m[k * n + i] * m[k * n + j]).sum::<f64>() + if i == j { 1.0 } else { 0.0 };
         }
     }
     let b: Vec<f64> = (0..n).map(|i| 1.0 + i as f64 * 0.5).collect();
@@ -241,8 +204,7 @@ fn lbfgs_matches_the_conjugate_gradient_trajectory_on_a_quadratic() {
     let ab: Vec<f64> = (0..n)
         .map(|i| (0..n).map(|j| a[i * n + j] * b[j]).sum())
         .collect();
-    let t =
-        b.iter().map(|v| v * v).sum::<f64>() / b.iter().zip(&ab).map(|(u, v)| u * v).sum::<f64>();
+    let t = b.iter().map(|v| v * v).sum::<f64>() / b.iter().zip(&ab).map(|(u, v)| u * v).sum::<f64>();
     assert!(dist(&reference[1], &b.iter().map(|v| t * v).collect::<Vec<_>>()) < 1e-12);
 
     let mut obj = FnObjective::new(n, |x: &[f64]| {
@@ -284,10 +246,7 @@ fn lbfgs_matches_the_conjugate_gradient_trajectory_on_a_quadratic() {
                 "history {history}, iterate {k}: {got:?} vs CG {want:?}"
             );
         }
-        println!(
-            "lbfgs (m = {history}) reproduced {} CG iterates",
-            path.len() - 1
-        );
+        println!("lbfgs (m = {history}) reproduced {} CG iterates", path.len() - 1);
     }
 }
 
@@ -300,10 +259,7 @@ fn newton_and_lbfgs_drive_a_model_through_the_adapter() {
         .minimize_model(&mut m, |m: &Bag<f64, Cpu>| bowl.loss_and_grad(m))
         .unwrap();
     // L-BFGS may stop on the value test (f changes below 1e-15): x is then within ~1e-8.
-    assert!(
-        r.converged() && dist(&to_flat(&m), &bowl.center) < 1e-6,
-        "{r:?}"
-    );
+    assert!(r.converged() && dist(&to_flat(&m), &bowl.center) < 1e-6, "{r:?}");
 
     let diag = |_: &Bag<f64, Cpu>| -> shapegrad_runtime::Result<Vec<f64>> {
         let mut h = vec![0.0; BAG_P * BAG_P];
@@ -314,10 +270,7 @@ fn newton_and_lbfgs_drive_a_model_through_the_adapter() {
     let r = Newton::default()
         .minimize_model(&mut m, |m: &Bag<f64, Cpu>| bowl.loss_and_grad(m), diag)
         .unwrap();
-    assert!(
-        r.converged() && dist(&to_flat(&m), &bowl.center) < 1e-8,
-        "{r:?}"
-    );
+    assert!(r.converged() && dist(&to_flat(&m), &bowl.center) < 1e-8, "{r:?}");
 
     // Until the macro derives Hessians, a finite-difference Hessian of the gradient works.
     set_flat(&mut m, &[0.5; BAG_P]).unwrap();
@@ -372,9 +325,7 @@ fn sgd_nesterov_and_adamw_follow_their_formulas() {
     let mut opt = Sgd::new(lr).nesterov(mu);
     opt.step(&mut m, &g).unwrap();
     // v₁ = g = 1; step = g + μv₁ = 1.9.
-    assert!(to_flat(&m)
-        .iter()
-        .all(|v| (v - (1.0 - lr * 1.9)).abs() < 1e-15));
+    assert!(to_flat(&m).iter().all(|v| (v - (1.0 - lr * 1.9)).abs() < 1e-15));
     opt.step(&mut m, &g).unwrap();
     // v₂ = μ·1 + 1 = 1.9; step = 1 + μ·1.9 = 2.71.
     assert!(to_flat(&m)
@@ -416,10 +367,7 @@ fn per_entry_learning_rates_scale_freeze_and_change_between_steps() {
     let after = to_flat(&m);
     assert_eq!(after[0], -0.5, "scale: unscaled");
     for (i, mij) in methyl.iter().enumerate() {
-        assert!(
-            (after[1 + i] + 0.5 * (1.0 - mij)).abs() < 1e-7,
-            "head.w[{i}]"
-        );
+        assert!((after[1 + i] + 0.5 * (1.0 - mij)).abs() < 1e-7, "head.w[{i}]");
     }
     assert_eq!(&after[7..], &[0.0; 3], "head.b frozen");
 
@@ -428,10 +376,7 @@ fn per_entry_learning_rates_scale_freeze_and_change_between_steps() {
     opt.lr_scales_mut().set_from(&scales);
     opt.step(&mut m, &g).unwrap();
     let after2 = to_flat(&m);
-    assert!(after2
-        .iter()
-        .zip(&after)
-        .all(|(b, a)| (a - b - 1.0).abs() < 1e-6));
+    assert!(after2.iter().zip(&after).all(|(b, a)| (a - b - 1.0).abs() < 1e-6));
 
     // Same multipliers under Adam: the first step of Adam is η·scale·sign(g).
     let mut m2: Bag<f64, Cpu> = Bag::from_flat(&dev, &[0.0; BAG_P]);

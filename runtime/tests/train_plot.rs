@@ -3,10 +3,7 @@
 use shapegrad_runtime::plot::{heatmap, line, results_dir, scatter, Figure, Grid, Series};
 
 fn root(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "shapegrad-train-plot-{}-{name}",
-        std::process::id()
-    ));
+    let d = std::env::temp_dir().join(format!("shapegrad-train-plot-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
 }
@@ -28,25 +25,17 @@ fn line_scatter_and_heatmap_are_written_with_their_text() {
     let dir = results_dir(&base, "optimizers").unwrap();
     assert!(dir.is_dir());
 
-    let adam: Vec<f64> = (0..200)
-        .map(|k| 10.0 * (-0.03 * k as f64).exp() + 1e-4)
-        .collect();
+    let adam: Vec<f64> = (0..200).map(|k| 10.0 * (-0.03 * k as f64).exp() + 1e-4).collect();
     let sgd: Vec<f64> = (0..200).map(|k| 10.0 / (1.0 + k as f64)).collect();
     let mut bad = Series::from_ys("with gaps", &sgd);
     bad.points[5].1 = f64::NAN;
     bad.points[6].1 = 0.0; // dropped on a log axis
-    let fig = Figure::new("Loss by step")
-        .labels("step", "loss")
-        .log_y(true);
+    let fig = Figure::new("Loss by step").labels("step", "loss").log_y(true);
     let p = line(
         &dir,
         "loss",
         &fig,
-        &[
-            Series::from_ys("Adam", &adam),
-            Series::from_ys("SGD", &sgd),
-            bad,
-        ],
+        &[Series::from_ys("Adam", &adam), Series::from_ys("SGD", &sgd), bad],
     )
     .unwrap();
     assert_eq!(p, dir.join("loss.svg"));
@@ -93,21 +82,12 @@ fn line_scatter_and_heatmap_are_written_with_their_text() {
     )
     .unwrap();
     let s = read_svg(&p);
-    assert!(
-        s.contains("Magnetization")
-            && s.contains("temperature")
-            && s.matches("<rect").count() >= r * c
-    );
+    assert!(s.contains("Magnetization") && s.contains("temperature") && s.matches("<rect").count() >= r * c);
 
     // A mis-sized grid is refused, naming both sizes.
-    let e = heatmap(
-        &dir,
-        "bad",
-        &Figure::new("x"),
-        &Grid::new(2, 3, vec![0.0; 5]),
-    )
-    .unwrap_err()
-    .to_string();
+    let e = heatmap(&dir, "bad", &Figure::new("x"), &Grid::new(2, 3, vec![0.0; 5]))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("[2, 3]") && e.contains("5 values"), "{e}");
     // Empty and all-NaN series still give a valid (empty) figure rather than an error.
     let p = line(

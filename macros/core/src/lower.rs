@@ -955,9 +955,7 @@ impl Lowerer<'_> {
         if !ok {
             return None;
         }
-        let Some(def) = self.env.model.fns.iter().find(|f| f.name == fname) else {
-            return None;
-        };
+        let def = self.env.model.fns.iter().find(|f| f.name == fname)?;
         // Errors inside the callee are reported when it is lowered on its own.
         let quiet = Ctxt::new();
         self.stack.push(fname.clone());

@@ -91,32 +91,25 @@ impl Optimizer for Sgd {
     ) -> Result<()> {
         let (lr, mu, nesterov) = (self.lr, self.momentum, self.nesterov);
         let (wd2, wdd) = (l2(self.weight_decay), decoupled(self.weight_decay));
-        apply_rule(
-            model,
-            grads,
-            &self.scales,
-            &mut self.state,
-            1,
-            |p, g, s, st| {
-                let v = &mut st[0];
-                for i in 0..p.len() {
-                    let eta = lr * scale_at(s, i);
-                    let gi = g[i] + wd2 * p[i];
-                    let d = if mu != 0.0 {
-                        // The buffer starts at zero, so the first step is `v = g`, as in PyTorch.
-                        v[i] = mu * v[i] + gi;
-                        if nesterov {
-                            gi + mu * v[i]
-                        } else {
-                            v[i]
-                        }
+        apply_rule(model, grads, &self.scales, &mut self.state, 1, |p, g, s, st| {
+            let v = &mut st[0];
+            for i in 0..p.len() {
+                let eta = lr * scale_at(s, i);
+                let gi = g[i] + wd2 * p[i];
+                let d = if mu != 0.0 {
+                    // The buffer starts at zero, so the first step is `v = g`, as in PyTorch.
+                    v[i] = mu * v[i] + gi;
+                    if nesterov {
+                        gi + mu * v[i]
                     } else {
-                        gi
-                    };
-                    p[i] -= eta * (d + wdd * p[i]);
-                }
-            },
-        )?;
+                        v[i]
+                    }
+                } else {
+                    gi
+                };
+                p[i] -= eta * (d + wdd * p[i]);
+            }
+        })?;
         self.steps += 1;
         Ok(())
     }
@@ -205,26 +198,19 @@ impl Optimizer for Adam {
         let (wd2, wdd) = (l2(self.weight_decay), decoupled(self.weight_decay));
         let c1 = 1.0 - b1.powf(t as f64);
         let c2 = 1.0 - b2.powf(t as f64);
-        apply_rule(
-            model,
-            grads,
-            &self.scales,
-            &mut self.state,
-            2,
-            |p, g, s, st| {
-                let (m, v) = st.split_at_mut(1);
-                let (m, v) = (&mut m[0], &mut v[0]);
-                for i in 0..p.len() {
-                    let eta = lr * scale_at(s, i);
-                    let gi = g[i] + wd2 * p[i];
-                    m[i] = b1 * m[i] + (1.0 - b1) * gi;
-                    v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
-                    let mhat = m[i] / c1;
-                    let vhat = v[i] / c2;
-                    p[i] -= eta * (mhat / (vhat.sqrt() + eps) + wdd * p[i]);
-                }
-            },
-        )?;
+        apply_rule(model, grads, &self.scales, &mut self.state, 2, |p, g, s, st| {
+            let (m, v) = st.split_at_mut(1);
+            let (m, v) = (&mut m[0], &mut v[0]);
+            for i in 0..p.len() {
+                let eta = lr * scale_at(s, i);
+                let gi = g[i] + wd2 * p[i];
+                m[i] = b1 * m[i] + (1.0 - b1) * gi;
+                v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
+                let mhat = m[i] / c1;
+                let vhat = v[i] / c2;
+                p[i] -= eta * (mhat / (vhat.sqrt() + eps) + wdd * p[i]);
+            }
+        })?;
         self.steps = t;
         Ok(())
     }
@@ -312,30 +298,23 @@ impl Optimizer for RmsProp {
     ) -> Result<()> {
         let (lr, a, eps, mu) = (self.lr, self.alpha, self.eps, self.momentum);
         let (wd2, wdd) = (l2(self.weight_decay), decoupled(self.weight_decay));
-        apply_rule(
-            model,
-            grads,
-            &self.scales,
-            &mut self.state,
-            2,
-            |p, g, s, st| {
-                let (v, b) = st.split_at_mut(1);
-                let (v, b) = (&mut v[0], &mut b[0]);
-                for i in 0..p.len() {
-                    let eta = lr * scale_at(s, i);
-                    let gi = g[i] + wd2 * p[i];
-                    v[i] = a * v[i] + (1.0 - a) * gi * gi;
-                    let d = gi / (v[i].sqrt() + eps);
-                    let d = if mu != 0.0 {
-                        b[i] = mu * b[i] + d;
-                        b[i]
-                    } else {
-                        d
-                    };
-                    p[i] -= eta * (d + wdd * p[i]);
-                }
-            },
-        )?;
+        apply_rule(model, grads, &self.scales, &mut self.state, 2, |p, g, s, st| {
+            let (v, b) = st.split_at_mut(1);
+            let (v, b) = (&mut v[0], &mut b[0]);
+            for i in 0..p.len() {
+                let eta = lr * scale_at(s, i);
+                let gi = g[i] + wd2 * p[i];
+                v[i] = a * v[i] + (1.0 - a) * gi * gi;
+                let d = gi / (v[i].sqrt() + eps);
+                let d = if mu != 0.0 {
+                    b[i] = mu * b[i] + d;
+                    b[i]
+                } else {
+                    d
+                };
+                p[i] -= eta * (d + wdd * p[i]);
+            }
+        })?;
         self.steps += 1;
         Ok(())
     }

@@ -10,9 +10,7 @@ use dfdx::shapes::Dtype;
 use dfdx::tensor_ops::Device;
 
 use super::linesearch::StrongWolfe;
-use super::objective::{
-    dot, eval_checked, norm_inf, MinimizeReport, ModelObjective, Objective, StopReason,
-};
+use super::objective::{dot, eval_checked, norm_inf, MinimizeReport, ModelObjective, Objective, StopReason};
 use crate::error::{Error, Result};
 use crate::params::Model;
 
@@ -70,11 +68,7 @@ impl Lbfgs {
     }
 
     /// Minimizes `obj` from `x0`.
-    pub fn minimize<O: Objective + ?Sized>(
-        &self,
-        obj: &mut O,
-        x0: &[f64],
-    ) -> Result<MinimizeReport> {
+    pub fn minimize<O: Objective + ?Sized>(&self, obj: &mut O, x0: &[f64]) -> Result<MinimizeReport> {
         self.minimize_with(obj, x0, |_| true)
     }
 
@@ -92,24 +86,21 @@ impl Lbfgs {
             return Err(super::objective::grad_len_error(n, x0.len()));
         }
         if cfg.history == 0 {
-            return Err(Error::Other(
-                "L-BFGS needs a history length of at least 1".into(),
-            ));
+            return Err(Error::Other("L-BFGS needs a history length of at least 1".into()));
         }
         let mut x = x0.to_vec();
         let (mut f, mut g) = eval_checked(obj, &x, "L-BFGS starting point")?;
         let mut evals = 1;
         let mut hist: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(cfg.history);
         let mut iter = 0;
-        let report =
-            |x: Vec<f64>, f: f64, g: &[f64], iterations, evaluations, reason| MinimizeReport {
-                x,
-                f,
-                grad_norm: norm_inf(g),
-                iterations,
-                evaluations,
-                reason,
-            };
+        let report = |x: Vec<f64>, f: f64, g: &[f64], iterations, evaluations, reason| MinimizeReport {
+            x,
+            f,
+            grad_norm: norm_inf(g),
+            iterations,
+            evaluations,
+            reason,
+        };
         loop {
             let gn = norm_inf(&g);
             if !on_iter(&Iterate {
@@ -163,9 +154,7 @@ impl Lbfgs {
             f = step.f;
             g = step.g;
             iter += 1;
-            if (f_old - f).abs() <= cfg.ftol * f_old.abs().max(f.abs()).max(1.0)
-                && norm_inf(&g) > cfg.gtol
-            {
+            if (f_old - f).abs() <= cfg.ftol * f_old.abs().max(f.abs()).max(1.0) && norm_inf(&g) > cfg.gtol {
                 return Ok(report(x, f, &g, iter, evals, StopReason::ValueTolerance));
             }
         }

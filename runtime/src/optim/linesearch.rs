@@ -241,10 +241,7 @@ mod tests {
         // f(x) = x⁴ - 3x² + x from x = 2 along -f'(2).
         let mut obj = FnObjective::new(1, |x: &[f64]| {
             let v = x[0];
-            Ok((
-                v.powi(4) - 3.0 * v * v + v,
-                vec![4.0 * v.powi(3) - 6.0 * v + 1.0],
-            ))
+            Ok((v.powi(4) - 3.0 * v * v + v, vec![4.0 * v.powi(3) - 6.0 * v + 1.0]))
         });
         let (f0, g0) = obj.value_grad(&[2.0]).unwrap();
         let d = vec![-g0[0]];

@@ -36,8 +36,8 @@ pub use lbfgs::{Iterate, Lbfgs, LbfgsConfig};
 pub use linesearch::{LineSearchResult, StrongWolfe};
 pub use newton::{cholesky_solve, hessian_bytes, Newton, NewtonConfig};
 pub use objective::{
-    fd_hessian, FdHessian, FnObjective, HessianHook, MinimizeReport, ModelObjective, NoHessian,
-    Objective, SecondOrderObjective, StopReason,
+    fd_hessian, FdHessian, FnObjective, HessianHook, MinimizeReport, ModelObjective, NoHessian, Objective,
+    SecondOrderObjective, StopReason,
 };
 pub use schedule::{Constant, Cosine, Exponential, LrSchedule, Sequence, StepDecay, Warmup};
 
@@ -60,11 +60,8 @@ pub trait Optimizer {
     ///
     /// Validates the learning-rate scales against the model before touching anything, so an
     /// error leaves the model unchanged.
-    fn step<E: Dtype, D: Device<E>, M: Model<E, D>>(
-        &mut self,
-        model: &mut M,
-        grads: &M::Grads,
-    ) -> Result<()>;
+    fn step<E: Dtype, D: Device<E>, M: Model<E, D>>(&mut self, model: &mut M, grads: &M::Grads)
+        -> Result<()>;
     /// The current base learning rate.
     fn lr(&self) -> f64;
     /// Sets the base learning rate (schedules call this before each step).
@@ -164,11 +161,7 @@ impl LrScales {
                     found: format!("{} entries", s.len()),
                 });
             }
-            if let Some((i, &v)) = s
-                .iter()
-                .enumerate()
-                .find(|(_, v)| !v.is_finite() || **v < 0.0)
-            {
+            if let Some((i, &v)) = s.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0) {
                 return Err(Error::NonFinite {
                     context: "learning-rate scale (must be finite and >= 0)".into(),
                     tensor: name.clone(),

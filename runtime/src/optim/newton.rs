@@ -14,8 +14,7 @@ use dfdx::shapes::Dtype;
 use dfdx::tensor_ops::Device;
 
 use super::objective::{
-    eval_checked, norm_inf, HessianHook, MinimizeReport, ModelObjective, SecondOrderObjective,
-    StopReason,
+    eval_checked, norm_inf, HessianHook, MinimizeReport, ModelObjective, SecondOrderObjective, StopReason,
 };
 use crate::error::{Error, Result};
 use crate::params::{num_params, Model};
@@ -290,10 +289,7 @@ mod tests {
         assert!(newton.check_size(362).is_ok());
         let e = newton.check_size(1000).unwrap_err().to_string();
         assert!(e.contains("P = 1000") && e.contains("8000000 bytes"), "{e}");
-        let e = Newton::default()
-            .check_size(usize::MAX)
-            .unwrap_err()
-            .to_string();
+        let e = Newton::default().check_size(usize::MAX).unwrap_err().to_string();
         assert!(e.contains("2^64"), "{e}");
     }
 }

@@ -33,11 +33,7 @@ pub struct FnObjective<F, H = NoHessian> {
 impl<F: FnMut(&[f64]) -> Result<(f64, Vec<f64>)>> FnObjective<F> {
     /// `f(x) -> (value, gradient)` over `dim` variables.
     pub fn new(dim: usize, f: F) -> Self {
-        Self {
-            dim,
-            f,
-            h: NoHessian,
-        }
+        Self { dim, f, h: NoHessian }
     }
     /// Adds a dense Hessian `h(x)` (row-major).
     pub fn with_hessian<H: FnMut(&[f64]) -> Result<Vec<f64>>>(self, h: H) -> FnObjective<F, H> {

@@ -90,9 +90,7 @@ impl Angle {
             Const(_) => true,
             Weight(_) | Input(_) => false,
             Neg(a) | Call(_, a) => a.is_constant(),
-            Add(a, b) | Sub(a, b) | Mul(a, b) | Div(a, b) | Pow(a, b) => {
-                a.is_constant() && b.is_constant()
-            }
+            Add(a, b) | Sub(a, b) | Mul(a, b) | Div(a, b) | Pow(a, b) => a.is_constant() && b.is_constant(),
         }
     }
 
@@ -356,12 +354,7 @@ impl Circuit {
     }
 
     /// Checks input and weight lengths (a `Shape` error names the one at fault).
-    pub(crate) fn check_params(
-        &self,
-        context: &str,
-        inputs: &[f64],
-        weights: &[f64],
-    ) -> Result<()> {
+    pub(crate) fn check_params(&self, context: &str, inputs: &[f64], weights: &[f64]) -> Result<()> {
         if inputs.len() != self.num_inputs {
             return Err(Error::Shape {
                 context: context.into(),
@@ -404,12 +397,7 @@ impl Circuit {
 
     /// Pulls per-slot derivatives back to inputs and weights through the angle expressions;
     /// a parameter shared by several gates sums their contributions.
-    pub(crate) fn pull_back(
-        &self,
-        inputs: &[f64],
-        weights: &[f64],
-        d_slots: &[f64],
-    ) -> (Vec<f64>, Vec<f64>) {
+    pub(crate) fn pull_back(&self, inputs: &[f64], weights: &[f64], d_slots: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let mut gi = vec![0.0; self.num_inputs];
         let mut gw = vec![0.0; self.num_weights];
         let mut s = 0;
@@ -522,12 +510,7 @@ impl Circuit {
     pub fn p(&mut self, q: usize, a: impl Into<Angle>) -> Result<&mut Self> {
         self.add(Gate::P, &[q], vec![a.into()])
     }
-    pub fn u2(
-        &mut self,
-        q: usize,
-        phi: impl Into<Angle>,
-        lam: impl Into<Angle>,
-    ) -> Result<&mut Self> {
+    pub fn u2(&mut self, q: usize, phi: impl Into<Angle>, lam: impl Into<Angle>) -> Result<&mut Self> {
         self.add(Gate::U2, &[q], vec![phi.into(), lam.into()])
     }
     pub fn u3(
@@ -563,12 +546,7 @@ impl Circuit {
     pub fn crz(&mut self, control: usize, target: usize, a: impl Into<Angle>) -> Result<&mut Self> {
         self.add(Gate::CRZ, &[control, target], vec![a.into()])
     }
-    pub fn cphase(
-        &mut self,
-        control: usize,
-        target: usize,
-        a: impl Into<Angle>,
-    ) -> Result<&mut Self> {
+    pub fn cphase(&mut self, control: usize, target: usize, a: impl Into<Angle>) -> Result<&mut Self> {
         self.add(Gate::CPhase, &[control, target], vec![a.into()])
     }
     pub fn rxx(&mut self, q0: usize, q1: usize, a: impl Into<Angle>) -> Result<&mut Self> {
@@ -735,8 +713,7 @@ mod tests {
     #[test]
     fn fused_equals_unfused() {
         let mut c = Circuit::new(4).unwrap();
-        c.strongly_entangling_layers(&[0, 1, 2, 3], 2, None, 0)
-            .unwrap();
+        c.strongly_entangling_layers(&[0, 1, 2, 3], 2, None, 0).unwrap();
         c.h(1)
             .unwrap()
             .t(1)
@@ -762,8 +739,7 @@ mod tests {
     #[test]
     fn templates_have_pennylane_shapes() {
         let mut c = Circuit::new(4).unwrap();
-        c.strongly_entangling_layers(&[0, 1, 2, 3], 3, None, 0)
-            .unwrap();
+        c.strongly_entangling_layers(&[0, 1, 2, 3], 3, None, 0).unwrap();
         assert_eq!(c.num_weights(), 36);
         // Layer 1 (range 2) entangles 0→2, 1→3, 2→0, 3→1.
         let cnots: Vec<_> = c
@@ -772,14 +748,10 @@ mod tests {
             .filter(|o| o.gate == Gate::CNOT)
             .map(|o| o.qubits.clone())
             .collect();
-        assert_eq!(
-            cnots[4..8],
-            [vec![0, 2], vec![1, 3], vec![2, 0], vec![3, 1]]
-        );
+        assert_eq!(cnots[4..8], [vec![0, 2], vec![1, 3], vec![2, 0], vec![3, 1]]);
         let mut b = Circuit::new(2).unwrap();
         b.angle_embedding(Rotation::Y, &[0, 1], 0).unwrap();
-        b.basic_entangler_layers(Rotation::X, &[0, 1], 2, 0)
-            .unwrap();
+        b.basic_entangler_layers(Rotation::X, &[0, 1], 2, 0).unwrap();
         assert_eq!((b.num_inputs(), b.num_weights(), b.ops().len()), (2, 4, 8));
     }
 }

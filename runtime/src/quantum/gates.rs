@@ -142,10 +142,7 @@ fn d_ry(t: f64) -> Mat2 {
     ]
 }
 fn d_rz(t: f64) -> Mat2 {
-    [
-        [-IM / 2.0 * cis(-t / 2.0), ZERO],
-        [ZERO, IM / 2.0 * cis(t / 2.0)],
-    ]
+    [[-IM / 2.0 * cis(-t / 2.0), ZERO], [ZERO, IM / 2.0 * cis(t / 2.0)]]
 }
 pub(crate) fn u3(t: f64, p: f64, l: f64) -> Mat2 {
     let (s, co) = (t / 2.0).sin_cos();
@@ -195,11 +192,7 @@ fn pauli2(kind: &Gate) -> Mat4 {
 /// `−sin(θ/2)/2 I − i cos(θ/2)/2 G`.
 fn pauli_rot2(g: &Mat4, t: f64, derivative: bool) -> Mat4 {
     let (s, co) = (t / 2.0).sin_cos();
-    let (a, b) = if derivative {
-        (-s / 2.0, co / 2.0)
-    } else {
-        (co, s)
-    };
+    let (a, b) = if derivative { (-s / 2.0, co / 2.0) } else { (co, s) };
     let mut m = [[ZERO; 4]; 4];
     for r in 0..4 {
         for k in 0..4 {
@@ -215,10 +208,8 @@ impl Gate {
     pub fn num_qubits(&self) -> usize {
         use Gate::*;
         match self {
-            I | H | X | Y | Z | S | Sdg | T | Tdg | SX | SXdg | RX | RY | RZ | P | U2 | U3
-            | Unitary1(_) => 1,
-            CNOT | CY | CZ | CH | SWAP | CRX | CRY | CRZ | CPhase | RXX | RYY | RZZ
-            | Unitary2(_) => 2,
+            I | H | X | Y | Z | S | Sdg | T | Tdg | SX | SXdg | RX | RY | RZ | P | U2 | U3 | Unitary1(_) => 1,
+            CNOT | CY | CZ | CH | SWAP | CRX | CRY | CRZ | CPhase | RXX | RYY | RZZ | Unitary2(_) => 2,
             Toffoli | CSWAP => 3,
         }
     }
@@ -353,10 +344,7 @@ impl Gate {
 }
 
 fn dagger2(m: &Mat2) -> Mat2 {
-    [
-        [m[0][0].conj(), m[1][0].conj()],
-        [m[0][1].conj(), m[1][1].conj()],
-    ]
+    [[m[0][0].conj(), m[1][0].conj()], [m[0][1].conj(), m[1][1].conj()]]
 }
 
 /// `a · b` for 2x2 matrices.
@@ -491,11 +479,7 @@ mod tests {
     fn matmul(a: &M, b: &M) -> M {
         let n = a.len();
         (0..n)
-            .map(|i| {
-                (0..n)
-                    .map(|j| (0..n).map(|k| a[i][k] * b[k][j]).sum())
-                    .collect()
-            })
+            .map(|i| (0..n).map(|j| (0..n).map(|k| a[i][k] * b[k][j]).sum()).collect())
             .collect()
     }
     fn eye(n: usize) -> M {
@@ -504,9 +488,7 @@ mod tests {
             .collect()
     }
     fn scale(a: &M, s: C64) -> M {
-        a.iter()
-            .map(|r| r.iter().map(|x| x * s).collect())
-            .collect()
+        a.iter().map(|r| r.iter().map(|x| x * s).collect()).collect()
     }
     fn add(a: &M, b: &M) -> M {
         a.iter()
@@ -585,10 +567,7 @@ mod tests {
             assert!(close(&g.matrix(&[t]), &want, 1e-12), "{g:?}");
         }
         for (g, p) in [(Gate::CRX, 'X'), (Gate::CRY, 'Y'), (Gate::CRZ, 'Z')] {
-            assert!(
-                close(&g.matrix(&[t]), &controlled(&rot(p, t)), 1e-12),
-                "{g:?}"
-            );
+            assert!(close(&g.matrix(&[t]), &controlled(&rot(p, t)), 1e-12), "{g:?}");
         }
         let h = Gate::H.matrix(&[]);
         let xz = scale(&add(&pauli('X'), &pauli('Z')), c(FRAC_1_SQRT_2, 0.0));
@@ -606,11 +585,7 @@ mod tests {
         assert!(close(&matmul(&sx, &sx), &pauli('X'), 1e-15));
         assert!(close(&matmul(&sx, &Gate::SXdg.matrix(&[])), &eye(2), 1e-15));
         // SX = e^{iπ/4} RX(π/2) (Qiskit).
-        assert!(close(
-            &sx,
-            &scale(&rot('X', FRAC_PI_2), cis(PI / 4.0)),
-            1e-12
-        ));
+        assert!(close(&sx, &scale(&rot('X', FRAC_PI_2), cis(PI / 4.0)), 1e-12));
         // P(λ) = e^{iλ/2} RZ(λ); U3 = e^{i(φ+λ)/2} RZ(φ) RY(θ) RZ(λ); U2 = U3(π/2, φ, λ).
         let (th, ph, la) = (0.3, -1.1, 2.2);
         assert!(close(
@@ -632,11 +607,7 @@ mod tests {
         // H = U2(0, π) exactly; P(π) = Z.
         assert!(close(&Gate::U2.matrix(&[0.0, PI]), &h, 1e-12));
         // Controlled gates (control = first qubit = low bit).
-        assert!(close(
-            &Gate::CNOT.matrix(&[]),
-            &controlled(&pauli('X')),
-            0.0
-        ));
+        assert!(close(&Gate::CNOT.matrix(&[]), &controlled(&pauli('X')), 0.0));
         assert!(close(&Gate::CY.matrix(&[]), &controlled(&pauli('Y')), 0.0));
         assert!(close(&Gate::CZ.matrix(&[]), &controlled(&pauli('Z')), 0.0));
         assert!(close(&Gate::CH.matrix(&[]), &controlled(&h), 0.0));
@@ -647,11 +618,7 @@ mod tests {
         for p in ['X', 'Y', 'Z'] {
             sw = add(&sw, &kron(&pauli(p), &pauli(p)));
         }
-        assert!(close(
-            &Gate::SWAP.matrix(&[]),
-            &scale(&sw, c(0.5, 0.0)),
-            1e-15
-        ));
+        assert!(close(&Gate::SWAP.matrix(&[]), &scale(&sw, c(0.5, 0.0)), 1e-15));
         // Toffoli: controls on bits 0 and 1; CSWAP: control bit 0 swaps bits 1 and 2.
         let tof = Gate::Toffoli.matrix(&[]);
         let p11 = kron(&proj1(), &proj1());
@@ -659,10 +626,7 @@ mod tests {
         let want = add(&kron(&eye(2), &not11), &kron(&pauli('X'), &p11));
         assert!(close(&tof, &want, 0.0));
         let cs = Gate::CSWAP.matrix(&[]);
-        let want = add(
-            &kron(&eye(4), &proj0()),
-            &kron(&Gate::SWAP.matrix(&[]), &proj1()),
-        );
+        let want = add(&kron(&eye(4), &proj0()), &kron(&Gate::SWAP.matrix(&[]), &proj1()));
         assert!(close(&cs, &want, 0.0));
         // Every matrix is unitary.
         let ang = [0.4, -0.9, 1.7];
@@ -679,8 +643,8 @@ mod tests {
     pub(crate) fn all_gates() -> Vec<Gate> {
         use Gate::*;
         vec![
-            I, H, X, Y, Z, S, Sdg, T, Tdg, SX, SXdg, RX, RY, RZ, P, U2, U3, CNOT, CY, CZ, CH, SWAP,
-            CRX, CRY, CRZ, CPhase, RXX, RYY, RZZ, Toffoli, CSWAP,
+            I, H, X, Y, Z, S, Sdg, T, Tdg, SX, SXdg, RX, RY, RZ, P, U2, U3, CNOT, CY, CZ, CH, SWAP, CRX, CRY,
+            CRZ, CPhase, RXX, RYY, RZZ, Toffoli, CSWAP,
         ]
     }
 
@@ -696,10 +660,7 @@ mod tests {
                 let mut m = ang[..k].to_vec();
                 p[slot] += h;
                 m[slot] -= h;
-                let fd = scale(
-                    &add(&g.matrix(&p), &scale(&g.matrix(&m), -ONE)),
-                    c(0.5 / h, 0.0),
-                );
+                let fd = scale(&add(&g.matrix(&p), &scale(&g.matrix(&m), -ONE)), c(0.5 / h, 0.0));
                 let d = g.d_action(&ang[..k], slot).dense(g.num_qubits());
                 assert!(close(&d, &fd, 1e-8), "{g:?} slot {slot}");
             }
@@ -723,11 +684,7 @@ mod tests {
                 _ => &[&[0, 1, 2], &[3, 0, 2], &[1, 3, 0]],
             };
             let act = g.action(&ang[..g.num_angles()]);
-            for acts in [
-                act.clone(),
-                act.dagger(),
-                g.d_action(&ang[..g.num_angles()], 0),
-            ] {
+            for acts in [act.clone(), act.dagger(), g.d_action(&ang[..g.num_angles()], 0)] {
                 let dense = acts.dense(k);
                 for qs in qsets {
                     let mut s = StateVector::from_amplitudes(amps.clone()).unwrap();

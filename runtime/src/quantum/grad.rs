@@ -142,10 +142,7 @@ pub(crate) fn vjp_unchecked(
     method: GradMethod,
 ) -> (Vec<f64>, Vec<f64>) {
     if h.terms().is_empty() {
-        return (
-            vec![0.0; circuit.num_inputs()],
-            vec![0.0; circuit.num_weights()],
-        );
+        return (vec![0.0; circuit.num_inputs()], vec![0.0; circuit.num_weights()]);
     }
     match method {
         GradMethod::Adjoint => {
@@ -230,12 +227,7 @@ pub(crate) fn shift_slots(circuit: &Circuit, slots: &[f64], h: &Hamiltonian) -> 
 }
 
 /// Fourth-order central differences on every input and weight.
-fn finite_diff(
-    circuit: &Circuit,
-    inputs: &[f64],
-    weights: &[f64],
-    h: &Hamiltonian,
-) -> (Vec<f64>, Vec<f64>) {
+fn finite_diff(circuit: &Circuit, inputs: &[f64], weights: &[f64], h: &Hamiltonian) -> (Vec<f64>, Vec<f64>) {
     let mut state = StateVector::zero(circuit.num_qubits()).expect("validated");
     let mut f = |x: &[f64], w: &[f64]| {
         let slots = circuit.slots_unchecked(x, w);
@@ -293,9 +285,7 @@ mod tests {
         // observable must act on the control too.
         let h = Hamiltonian::parse("X0Z1 + 0.3*Y0X1 + Z1").unwrap();
         let w = [0.83];
-        let adj = gradient(&c, &[], &w, &h, GradMethod::Adjoint)
-            .unwrap()
-            .weights[0];
+        let adj = gradient(&c, &[], &w, &h, GradMethod::Adjoint).unwrap().weights[0];
         let ps = gradient(&c, &[], &w, &h, GradMethod::ParameterShift)
             .unwrap()
             .weights[0];

@@ -22,11 +22,7 @@ pub struct QuantumLayer {
 
 impl QuantumLayer {
     /// Checks that every observable fits the circuit's qubits and that there is at least one.
-    pub fn new(
-        circuit: Circuit,
-        observables: Vec<Hamiltonian>,
-        method: GradMethod,
-    ) -> Result<QuantumLayer> {
+    pub fn new(circuit: Circuit, observables: Vec<Hamiltonian>, method: GradMethod) -> Result<QuantumLayer> {
         if observables.is_empty() {
             return Err(Error::Empty {
                 context: "QuantumLayer::new".into(),
@@ -161,8 +157,7 @@ mod tests {
     fn layer(method: GradMethod) -> QuantumLayer {
         let mut c = Circuit::new(3).unwrap();
         c.angle_embedding(Rotation::Y, &[0, 1, 2], 0).unwrap();
-        c.strongly_entangling_layers(&[0, 1, 2], 2, None, 0)
-            .unwrap();
+        c.strongly_entangling_layers(&[0, 1, 2], 2, None, 0).unwrap();
         let obs = vec![
             Hamiltonian::z(0).unwrap(),
             Hamiltonian::parse("0.5*X1Z2 - Y0").unwrap(),
@@ -173,15 +168,9 @@ mod tests {
     #[test]
     fn shapes_are_checked_not_panicked() {
         let l = layer(GradMethod::Adjoint);
-        assert_eq!(
-            (l.num_inputs(), l.num_weights(), l.num_outputs()),
-            (3, 18, 2)
-        );
+        assert_eq!((l.num_inputs(), l.num_weights(), l.num_outputs()), (3, 18, 2));
         let w = vec![0.1; 18];
-        assert!(matches!(
-            l.forward(&[0.0; 5], 2, &w),
-            Err(Error::Shape { .. })
-        ));
+        assert!(matches!(l.forward(&[0.0; 5], 2, &w), Err(Error::Shape { .. })));
         assert!(matches!(
             l.forward(&[0.0; 6], 2, &w[..3]),
             Err(Error::Shape { .. })
@@ -218,9 +207,7 @@ mod tests {
         let l = layer(GradMethod::Adjoint);
         let mut sum = [0.0; 18];
         for b in 0..batch {
-            let (_, gw) = l
-                .vjp(&x[b * 3..b * 3 + 3], 1, &w, &up[b * 2..b * 2 + 2])
-                .unwrap();
+            let (_, gw) = l.vjp(&x[b * 3..b * 3 + 3], 1, &w, &up[b * 2..b * 2 + 2]).unwrap();
             sum.iter_mut().zip(gw).for_each(|(s, g)| *s += g);
         }
         for (s, g) in sum.iter().zip(&a.1) {

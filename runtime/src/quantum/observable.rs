@@ -43,10 +43,7 @@ impl PauliString {
         f.sort_by_key(|&(q, _)| q);
         for w in f.windows(2) {
             if w[0].0 == w[1].0 {
-                return Err(Error::Other(format!(
-                    "Pauli string names qubit {} twice",
-                    w[0].0
-                )));
+                return Err(Error::Other(format!("Pauli string names qubit {} twice", w[0].0)));
             }
         }
         if let Some(&(q, _)) = f.iter().find(|(q, _)| *q >= StateVector::MAX_QUBITS) {
@@ -175,11 +172,7 @@ impl Hamiltonian {
 
     /// 1 + the highest qubit named.
     pub fn min_qubits(&self) -> usize {
-        self.terms
-            .iter()
-            .map(|(_, p)| p.min_qubits())
-            .max()
-            .unwrap_or(0)
+        self.terms.iter().map(|(_, p)| p.min_qubits()).max().unwrap_or(0)
     }
 
     /// Parses e.g. `"0.5*Z0Z2 - 0.8*X1X2 + 0.3*Y2 + 0.6*X0"`: terms joined by `+`/`-`, each an
@@ -197,10 +190,7 @@ impl Hamiltonian {
 
     /// Like [`Hamiltonian::parse`], and also rejects (with its column) any qubit index
     /// `>= num_qubits`, for observables of a known register.
-    pub fn parse_for(
-        text: &str,
-        num_qubits: usize,
-    ) -> std::result::Result<Hamiltonian, ParseError> {
+    pub fn parse_for(text: &str, num_qubits: usize) -> std::result::Result<Hamiltonian, ParseError> {
         HParser {
             s: text.as_bytes(),
             pos: 0,
@@ -211,10 +201,7 @@ impl Hamiltonian {
 
     /// `<ψ|H|ψ>`.
     pub fn expectation(&self, state: &StateVector) -> f64 {
-        self.terms
-            .iter()
-            .map(|(c, p)| c * p.expectation(state))
-            .sum()
+        self.terms.iter().map(|(c, p)| c * p.expectation(state)).sum()
     }
 
     /// `out += coeff · H ψ`.
@@ -416,16 +403,16 @@ impl HParser<'_> {
                 None => identity = true,
                 Some(p) => {
                     if digits.is_empty() {
-                        return self.err(
-                            at,
-                            format!("Pauli `{p:?}` needs a qubit index, e.g. `{p:?}0`"),
-                        );
+                        return self.err(at, format!("Pauli `{p:?}` needs a qubit index, e.g. `{p:?}0`"));
                     }
                     let q: usize = match digits.parse() {
                         Ok(q) if q < self.num_qubits => q,
                         _ => {
                             let n = self.num_qubits;
-                            return self.err(dstart, format!("qubit index `{digits}` out of range: the register has {n} qubits"));
+                            return self.err(
+                                dstart,
+                                format!("qubit index `{digits}` out of range: the register has {n} qubits"),
+                            );
                         }
                     };
                     if factors.iter().any(|&(r, _)| r == q) {

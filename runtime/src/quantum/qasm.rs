@@ -120,9 +120,7 @@ fn lex(src: &str) -> PResult<Vec<Token>> {
                 line: l0,
                 col: c0,
             });
-        } else if c.is_ascii_digit()
-            || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
-        {
+        } else if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
             let s = i;
             while i < chars.len() && chars[i].is_ascii_digit() {
                 adv(&mut i, &mut col, 1);
@@ -154,11 +152,7 @@ fn lex(src: &str) -> PResult<Vec<Token>> {
                 Ok(v) => v,
                 Err(_) => return err(l0, c0, format!("malformed number `{text}`")),
             };
-            let int = if is_int {
-                text.parse::<usize>().ok()
-            } else {
-                None
-            };
+            let int = if is_int { text.parse::<usize>().ok() } else { None };
             out.push(Token {
                 tok: Tok::Num { value, int },
                 line: l0,
@@ -382,10 +376,7 @@ impl Parser {
                 if t.tok == Tok::Eof {
                     return Ok(());
                 }
-                return self.err(
-                    &t,
-                    format!("expected a statement, found {}", describe(&t.tok)),
-                );
+                return self.err(&t, format!("expected a statement, found {}", describe(&t.tok)));
             };
             if !self.seen_header && !self.in_prelude && word != "OPENQASM" {
                 return self.err(&t, "expected the header `OPENQASM 2.0;` first");
@@ -403,19 +394,20 @@ impl Parser {
                 }
                 "measure" => self.measure()?,
                 "opaque" => {
+                    return self.err(&t, "`opaque` gates are not supported (no definition to simulate)")
+                }
+                "reset" => {
                     return self.err(
                         &t,
-                        "`opaque` gates are not supported (no definition to simulate)",
+                        "`reset` is not supported: the simulator computes expectations of pure states",
                     )
                 }
-                "reset" => return self.err(
-                    &t,
-                    "`reset` is not supported: the simulator computes expectations of pure states",
-                ),
-                "if" => return self.err(
-                    &t,
-                    "classically controlled `if` is not supported: measurements are not simulated",
-                ),
+                "if" => {
+                    return self.err(
+                        &t,
+                        "classically controlled `if` is not supported: measurements are not simulated",
+                    )
+                }
                 _ => self.gate_call()?,
             }
         }
@@ -596,10 +588,7 @@ impl Parser {
             loop {
                 let (q, qt) = self.ident("a qubit argument")?;
                 if !qargs.contains(&q) {
-                    return self.err(
-                        &qt,
-                        format!("`{q}` is not a qubit argument of gate `{name}`"),
-                    );
+                    return self.err(&qt, format!("`{q}` is not a qubit argument of gate `{name}`"));
                 }
                 cq.push(q);
                 if self.is_sym(",") {
@@ -619,14 +608,7 @@ impl Parser {
             });
         }
         self.next();
-        self.defs.insert(
-            name,
-            GateDef {
-                params,
-                qargs,
-                body,
-            },
-        );
+        self.defs.insert(name, GateDef { params, qargs, body });
         Ok(())
     }
 
@@ -657,10 +639,7 @@ impl Parser {
             (None, None) => return self.err(t, format!("unknown gate `{name}`")),
         };
         if nargs != na {
-            return self.err(
-                t,
-                format!("gate `{name}` takes {na} parameter(s), got {nargs}"),
-            );
+            return self.err(t, format!("gate `{name}` takes {na} parameter(s), got {nargs}"));
         }
         if nq != nqw {
             return self.err(t, format!("gate `{name}` acts on {nqw} qubit(s), got {nq}"));
@@ -786,12 +765,8 @@ impl Parser {
         // User definitions shadow qelib1 names (the file's own definition is what it means).
         if let Some(def) = self.defs.get(name).cloned() {
             {
-                let env: HashMap<String, Angle> = def
-                    .params
-                    .iter()
-                    .cloned()
-                    .zip(angles.iter().cloned())
-                    .collect();
+                let env: HashMap<String, Angle> =
+                    def.params.iter().cloned().zip(angles.iter().cloned()).collect();
                 for call in &def.body {
                     let a: Vec<Angle> = call.args.iter().map(|e| to_angle(e, &env)).collect();
                     let q: Vec<usize> = call
@@ -1034,13 +1009,9 @@ pub fn run_cli(args: &[String]) -> std::result::Result<String, String> {
     let g = if grad {
         gradient(&program.circuit, &[], &program.params, &h, method).map_err(|e| e.to_string())?
     } else {
-        let value = super::grad::expectations(
-            &program.circuit,
-            &[],
-            &program.params,
-            std::slice::from_ref(&h),
-        )
-        .map_err(|e| e.to_string())?[0];
+        let value =
+            super::grad::expectations(&program.circuit, &[], &program.params, std::slice::from_ref(&h))
+                .map_err(|e| e.to_string())?[0];
         super::grad::Gradient {
             value,
             inputs: vec![],

@@ -99,16 +99,14 @@ where
             .for_each(|(b, chunk)| quads_serial(chunk, b * BLOCK, sl, sh, f));
     } else {
         let piece = (BLOCK / 2).max(2 * sl);
-        amps.par_chunks_mut(2 * sh)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                let base = c * 2 * sh;
-                let (l, h) = chunk.split_at_mut(sh);
-                l.par_chunks_mut(piece)
-                    .zip(h.par_chunks_mut(piece))
-                    .enumerate()
-                    .for_each(|(j, (lp, hp))| quad_halves(lp, hp, base + j * piece, sl, f));
-            });
+        amps.par_chunks_mut(2 * sh).enumerate().for_each(|(c, chunk)| {
+            let base = c * 2 * sh;
+            let (l, h) = chunk.split_at_mut(sh);
+            l.par_chunks_mut(piece)
+                .zip(h.par_chunks_mut(piece))
+                .enumerate()
+                .for_each(|(j, (lp, hp))| quad_halves(lp, hp, base + j * piece, sl, f));
+        });
     }
 }
 
@@ -156,13 +154,11 @@ where
     if amps.len() < (1 << PAR_MIN_QUBITS) {
         amps.iter_mut().enumerate().for_each(|(i, a)| f(i, a));
     } else {
-        amps.par_chunks_mut(BLOCK)
-            .enumerate()
-            .for_each(|(b, chunk)| {
-                for (i, a) in chunk.iter_mut().enumerate() {
-                    f(b * BLOCK + i, a);
-                }
-            });
+        amps.par_chunks_mut(BLOCK).enumerate().for_each(|(b, chunk)| {
+            for (i, a) in chunk.iter_mut().enumerate() {
+                f(b * BLOCK + i, a);
+            }
+        });
     }
 }
 
@@ -259,11 +255,7 @@ impl StateVector {
     /// `<self|other>`.
     pub fn inner(&self, other: &StateVector) -> C64 {
         debug_assert_eq!(self.n, other.n);
-        self.amps
-            .iter()
-            .zip(&other.amps)
-            .map(|(a, b)| a.conj() * b)
-            .sum()
+        self.amps.iter().zip(&other.amps).map(|(a, b)| a.conj() * b).sum()
     }
 
     /// Probability of each basis state.
@@ -306,13 +298,7 @@ impl StateVector {
 
     /// Applies `m` to `target` where `control` is 1. With `zero_rest` the control-0 amplitudes
     /// are cleared instead of kept, giving `|1><1| ⊗ m` (the derivative of a controlled gate).
-    pub fn apply_controlled_mat1(
-        &mut self,
-        control: usize,
-        target: usize,
-        m: &Mat2,
-        zero_rest: bool,
-    ) {
+    pub fn apply_controlled_mat1(&mut self, control: usize, target: usize, m: &Mat2, zero_rest: bool) {
         let m = *m;
         let zero = C64::new(0.0, 0.0);
         // Local index: bit 0 = control, bit 1 = target; act on v1 (c=1,t=0) and v3 (c=1,t=1).
@@ -359,9 +345,7 @@ impl StateVector {
 
     /// SWAP of two qubits.
     pub fn apply_swap(&mut self, a: usize, b: usize) {
-        for_each_quad(&mut self.amps, a, b, |_, _, v1, v2, _| {
-            std::mem::swap(v1, v2)
-        });
+        for_each_quad(&mut self.amps, a, b, |_, _, v1, v2, _| std::mem::swap(v1, v2));
     }
 
     /// Toffoli: flips `target` where both controls are 1.

@@ -6,9 +6,7 @@
 
 use shapegrad_runtime::dfdx::prelude::*;
 use shapegrad_runtime::params::{set_flat, to_flat};
-use shapegrad_runtime::{
-    Model, Params, Result, TensorPairVisitor, TensorVisitor, TensorVisitorMut,
-};
+use shapegrad_runtime::{Model, Params, Result, TensorPairVisitor, TensorVisitor, TensorVisitorMut};
 
 /// A nested sub-struct, so dotted names (`head.w`) are exercised.
 #[derive(Clone, Debug)]
@@ -50,11 +48,7 @@ impl<E: Dtype, D: Device<E>> Params<E, D> for Bag<E, D> {
         v.visit(&p("head.w"), &self.head.w)?;
         v.visit(&p("head.b"), &self.head.b)
     }
-    fn visit_params_mut<V: TensorVisitorMut<E, D>>(
-        &mut self,
-        prefix: &str,
-        v: &mut V,
-    ) -> Result<()> {
+    fn visit_params_mut<V: TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V) -> Result<()> {
         let p = |n: &str| shapegrad_runtime::params::join_name(prefix, n);
         v.visit(&p("scale"), &mut self.scale)?;
         v.visit(&p("head.w"), &mut self.head.w)?;
@@ -129,20 +123,10 @@ pub struct Point<E: Dtype, D: Device<E>> {
 
 impl<E: Dtype, D: Device<E>> Params<E, D> for Point<E, D> {
     fn visit_params<V: TensorVisitor<E, D>>(&self, prefix: &str, v: &mut V) -> Result<()> {
-        v.visit(
-            &shapegrad_runtime::params::join_name(prefix, "xy"),
-            &self.xy,
-        )
+        v.visit(&shapegrad_runtime::params::join_name(prefix, "xy"), &self.xy)
     }
-    fn visit_params_mut<V: TensorVisitorMut<E, D>>(
-        &mut self,
-        prefix: &str,
-        v: &mut V,
-    ) -> Result<()> {
-        v.visit(
-            &shapegrad_runtime::params::join_name(prefix, "xy"),
-            &mut self.xy,
-        )
+    fn visit_params_mut<V: TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V) -> Result<()> {
+        v.visit(&shapegrad_runtime::params::join_name(prefix, "xy"), &mut self.xy)
     }
 }
 
@@ -171,10 +155,7 @@ impl<E: Dtype, D: Device<E>> Model<E, D> for Point<E, D> {
 pub fn rosenbrock(p: &[f64]) -> (f64, Vec<f64>) {
     let (x, y) = (p[0], p[1]);
     let f = (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2);
-    let g = vec![
-        -2.0 * (1.0 - x) - 400.0 * x * (y - x * x),
-        200.0 * (y - x * x),
-    ];
+    let g = vec![-2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)];
     (f, g)
 }
 
