@@ -15,6 +15,7 @@ pub use dfdx;
 pub mod data;
 pub mod error;
 pub mod gradcheck;
+pub mod hessian;
 pub mod init;
 pub mod io;
 pub mod ops;

@@ -355,6 +355,57 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
         }
     });
 
+    // Second order: Hessian-vector product by differentiating the derived gradient again
+    // (reverse over reverse). The tangent `v` enters as extra inputs, one per parameter.
+    let hvp_fn = format_ident!("{}_hvp", fname);
+    let (stmts, value, g) = {
+        let mut graph = low.graph.clone();
+        let mut wrt: Vec<NodeId> = Vec::new();
+        for (i, p) in env.params.iter().enumerate() {
+            wrt.push(match low.params[i] {
+                Some(id) => id,
+                None => graph.push(crate::ir::Op::Param(i), vec![], p.shape.clone(), p.name.span()),
+            });
+        }
+        let grads = diff::grad(&mut graph, low.out, &wrt);
+        let nargs = sig.args.len();
+        let mut dot: Option<NodeId> = None;
+        for (i, (&gi, p)) in grads.iter().zip(&env.params).enumerate() {
+            let t = graph.push(crate::ir::Op::Input(nargs + i), vec![], p.shape.clone(), p.name.span());
+            let prod = graph.mul(gi, t);
+            let axes: Vec<usize> = (0..p.shape.rank()).collect();
+            let s = graph.sum(prod, axes);
+            dot = Some(match dot {
+                None => s,
+                Some(d) => graph.add(d, s),
+            });
+        }
+        let mut outputs = vec![low.out];
+        outputs.extend(grads.iter().copied());
+        if let Some(dot) = dot {
+            let hv = diff::grad(&mut graph, dot, &wrt);
+            outputs.extend(hv);
+        }
+        let mut cx = EmitCx { rt: rt.clone(), taped: false, inputs: plain_cx.inputs.clone(), params: plain_cx.params.clone() };
+        for p in &env.params {
+            let n = &p.name;
+            cx.inputs.push(quote!(__tangent.#n.clone()));
+        }
+        let (stmts, outs) = emit::body(&graph, &outputs, &cx);
+        (stmts, outs[0].clone(), outs[1..].to_vec())
+    };
+    let (gp, hv) = g.split_at(pnames.len());
+    let doc = format!("`{fname}`, its gradient, and the Hessian-vector product H·v for a tangent `v` laid out like the gradient; derived at compile time by differentiating the derived gradient (reverse over reverse).");
+    out.extend(quote! {
+        #[doc = #doc]
+        #[allow(unused_variables, unused_mut, clippy::all, clippy::type_complexity)]
+        pub fn #hvp_fn(&self, #(#args,)* __tangent: &#grads_name<#(#gens,)* E, D>) -> #rt::Result<(E, #grads_name<#(#gens,)* E, D>, #grads_name<#(#gens,)* E, D>)> {
+            #pro
+            #stmts
+            Ok((#rt::ops::value(&#value), #grads_name { #( #pnames: #gp, )* #marker }, #grads_name { #( #pnames: #hv, )* #marker }))
+        }
+    });
+
     // The oracle: the same forward statements on dfdx's OwnedTape.
     let taped_cx = EmitCx {
         rt: rt.clone(),
