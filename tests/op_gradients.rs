@@ -26,6 +26,10 @@ shapegrad::model! {
         fn f_gelu(x: [B, 4]) -> [] { sum(gelu(x * w) * c) }
         fn f_pow(x: [B, 4]) -> [] { sum(pow(square(x) + c, 1.5) * w) }
         fn f_scalars(x: [B, 4]) -> [] { sum(2.0 * x * w - 1.0 + x / 3.0 + 1.0 / (square(x) + c) - (3.0 - w)) }
+        /// A Gaussian-type-orbital activation r²·exp(−α r²), α = softplus(a) > 0: a
+        /// shape-polymorphic helper, inlined at each call.
+        fn gto(r, a) { square(r) * exp(-(softplus(a) * square(r))) }
+        fn f_helper(x: [B, 4]) -> [] { sum(gto(x, w) * c) + sum(gto(w, 0.3)) }
     }
 }
 
@@ -109,6 +113,7 @@ op_tests! { Unary:
     f_gelu, f_gelu_and_grad_inputs, f_gelu_tape;
     f_pow, f_pow_and_grad_inputs, f_pow_tape;
     f_scalars, f_scalars_and_grad_inputs, f_scalars_tape;
+    f_helper, f_helper_and_grad_inputs, f_helper_tape;
 }
 
 op_tests! { Binary:

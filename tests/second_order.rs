@@ -26,10 +26,18 @@ shapegrad::model! {
     }
 }
 
-fn data(dev: &Cpu) -> (Tensor<(usize, Const<3>), f64, Cpu>, Tensor<(usize, Const<1>), f64, Cpu>) {
+fn data(
+    dev: &Cpu,
+) -> (
+    Tensor<(usize, Const<3>), f64, Cpu>,
+    Tensor<(usize, Const<1>), f64, Cpu>,
+) {
     let x: Vec<f64> = (0..12).map(|i| ((i * 7 % 11) as f64 / 11.0) - 0.4).collect();
     let y: Vec<f64> = (0..4).map(|i| (i as f64 * 0.3).sin()).collect();
-    (dev.tensor_from_vec(x, (4usize, Const::<3>)), dev.tensor_from_vec(y, (4usize, Const::<1>)))
+    (
+        dev.tensor_from_vec(x, (4usize, Const::<3>)),
+        dev.tensor_from_vec(y, (4usize, Const::<1>)),
+    )
 }
 
 fn rel(a: f64, b: f64) -> f64 {
@@ -42,7 +50,9 @@ fn hvp_matches_finite_differences_of_the_gradient() {
     let m: Net<f64, Cpu> = Net::new(&dev, 5);
     let (x, y) = data(&dev);
     let p = to_flat(&m);
-    let v: Vec<f64> = (0..p.len()).map(|i| ((i * 37 % 17) as f64 / 17.0) - 0.5).collect();
+    let v: Vec<f64> = (0..p.len())
+        .map(|i| ((i * 37 % 17) as f64 / 17.0) - 0.5)
+        .collect();
     let mut tangent = m.zero_grads();
     set_flat(&mut tangent, &v).unwrap();
     let (l, g, hv) = m.loss_hvp(&x, &y, &tangent).unwrap();
@@ -59,8 +69,13 @@ fn hvp_matches_finite_differences_of_the_gradient() {
     let up = grad_at(p.iter().zip(&v).map(|(a, b)| a + h * b).collect());
     let down = grad_at(p.iter().zip(&v).map(|(a, b)| a - h * b).collect());
     let hv = to_flat(&hv);
-    let worst = (0..p.len()).map(|i| rel((up[i] - down[i]) / (2.0 * h), hv[i])).fold(0.0, f64::max);
-    assert!(worst < 1e-6, "HVP vs finite differences: worst rel. err {worst:e}");
+    let worst = (0..p.len())
+        .map(|i| rel((up[i] - down[i]) / (2.0 * h), hv[i]))
+        .fold(0.0, f64::max);
+    assert!(
+        worst < 1e-6,
+        "HVP vs finite differences: worst rel. err {worst:e}"
+    );
 }
 
 #[test]
@@ -98,7 +113,12 @@ fn rosenbrock_hessian_is_the_closed_form() {
     set_flat(&mut m, &[0.7, -0.3]).unwrap();
     let hess = dense_hessian(&m, |mm, v| Ok(mm.loss_hvp(v)?.2)).unwrap();
     let (x, y) = (0.7f64, -0.3f64);
-    let want = [2.0 - 400.0 * (y - x * x) + 800.0 * x * x, -400.0 * x, -400.0 * x, 200.0];
+    let want = [
+        2.0 - 400.0 * (y - x * x) + 800.0 * x * x,
+        -400.0 * x,
+        -400.0 * x,
+        200.0,
+    ];
     for (a, b) in hess.iter().zip(want) {
         assert!((a - b).abs() < 1e-9, "{hess:?} vs {want:?}");
     }

@@ -18,6 +18,16 @@ pub struct ModelDef {
     pub dims: Vec<DimDecl>,
     pub params: Vec<ParamDecl>,
     pub fns: Vec<FnDef>,
+    /// Shape-polymorphic helpers (`fn gto(r, a) { … }`), inlined at each call.
+    pub helpers: Vec<HelperDef>,
+}
+
+/// `fn gto(r, alpha) { r * exp(-alpha * r * r) }`: no shapes, so it applies to any operands
+/// (elementwise user functions); it is inlined where called and not emitted as a method.
+pub struct HelperDef {
+    pub name: Ident,
+    pub args: Vec<Ident>,
+    pub body: Block,
 }
 
 /// `B: batch`, `N: const`, or `H = 32`.

@@ -461,6 +461,9 @@ impl Lowerer<'_> {
         if let Some(sig) = self.env.sigs.iter().find(|s| s.name == fname) {
             return self.inline(cx, whole, name, sig, args, scope);
         }
+        if let Some(h) = self.env.model.helpers.iter().find(|h| h.name == fname) {
+            return self.inline_helper(cx, name, h, args, scope);
+        }
         if self.env.poisoned.contains(&fname) {
             return None;
         }
@@ -970,6 +973,61 @@ impl Lowerer<'_> {
             }
             return None;
         }
+        r
+    }
+}
+
+impl Lowerer<'_> {
+    /// Inlines a shape-polymorphic helper: its arguments take the caller's values (numbers or
+    /// tensors of any shape); errors inside it are reported where they occur.
+    fn inline_helper(
+        &mut self,
+        cx: &Ctxt,
+        name: &syn::Ident,
+        h: &HelperDef,
+        args: &[Arg],
+        scope: &mut Scope,
+    ) -> Option<Val> {
+        let fname = name.to_string();
+        if self.stack.contains(&fname) {
+            cx.error(name.span(), format!("recursive call to `{fname}`: calls are inlined at compile time, so a function cannot call itself"));
+            return None;
+        }
+        let c = split_args(args);
+        if !c.kw.is_empty() || !c.flags.is_empty() || c.pos.len() != h.args.len() {
+            cx.error(
+                name.span(),
+                format!(
+                    "`{fname}` takes {} argument(s) ({}), got {}",
+                    h.args.len(),
+                    h.args
+                        .iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    args.len()
+                ),
+            );
+            return None;
+        }
+        let mut callee = Scope {
+            vars: HashMap::new(),
+            dims: scope.dims.clone(),
+            bound: scope.bound.clone(),
+            fn_name: fname.clone(),
+        };
+        let mut ok = true;
+        for (a, e) in h.args.iter().zip(&c.pos) {
+            let v = self.expr(cx, e, scope);
+            ok &= v.is_some();
+            callee.vars.insert(a.to_string(), v);
+        }
+        if !ok {
+            return None;
+        }
+        self.stack.push(fname);
+        let r = self.block(cx, &h.body, &mut callee);
+        self.stack.pop();
         r
     }
 }

@@ -371,7 +371,12 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
         let nargs = sig.args.len();
         let mut dot: Option<NodeId> = None;
         for (i, (&gi, p)) in grads.iter().zip(&env.params).enumerate() {
-            let t = graph.push(crate::ir::Op::Input(nargs + i), vec![], p.shape.clone(), p.name.span());
+            let t = graph.push(
+                crate::ir::Op::Input(nargs + i),
+                vec![],
+                p.shape.clone(),
+                p.name.span(),
+            );
             let prod = graph.mul(gi, t);
             let axes: Vec<usize> = (0..p.shape.rank()).collect();
             let s = graph.sum(prod, axes);
@@ -386,7 +391,12 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
             let hv = diff::grad(&mut graph, dot, &wrt);
             outputs.extend(hv);
         }
-        let mut cx = EmitCx { rt: rt.clone(), taped: false, inputs: plain_cx.inputs.clone(), params: plain_cx.params.clone() };
+        let mut cx = EmitCx {
+            rt: rt.clone(),
+            taped: false,
+            inputs: plain_cx.inputs.clone(),
+            params: plain_cx.params.clone(),
+        };
         for p in &env.params {
             let n = &p.name;
             cx.inputs.push(quote!(__tangent.#n.clone()));

@@ -33,6 +33,7 @@ impl Parse for ModelDef {
         let mut dims = Vec::new();
         let mut params = Vec::new();
         let mut fns = Vec::new();
+        let mut helpers = Vec::new();
         while !body.is_empty() {
             let la = body.lookahead1();
             if la.peek(kw::dims) {
@@ -48,7 +49,10 @@ impl Parse for ModelDef {
                 let list = inner.parse_terminated(ParamDecl::parse, Token![,])?;
                 params.extend(list);
             } else if la.peek(Token![fn]) || la.peek(Token![#]) {
-                fns.push(body.parse()?);
+                match parse_fn(&body)? {
+                    FnItem::Typed(f) => fns.push(f),
+                    FnItem::Helper(h) => helpers.push(h),
+                }
             } else {
                 return Err(la.error());
             }
@@ -60,6 +64,7 @@ impl Parse for ModelDef {
             dims,
             params,
             fns,
+            helpers,
         })
     }
 }
@@ -171,59 +176,93 @@ impl Parse for ParamDecl {
     }
 }
 
-impl Parse for FnDef {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
-        input.parse::<Token![fn]>()?;
-        let name: Ident = input.parse()?;
-        let content;
-        parenthesized!(content in input);
-        let mut args = Vec::new();
-        while !content.is_empty() {
-            let arg: Ident = content.parse()?;
+enum FnItem {
+    Typed(FnDef),
+    Helper(HelperDef),
+}
+
+/// A function: typed (`fn f(x: [B, 2]) -> [B] { … }`, emitted as a method) or a helper with no
+/// shapes at all (`fn g(a, b) { … }`, inlined where called).
+fn parse_fn(input: ParseStream) -> syn::Result<FnItem> {
+    let attrs = input.call(Attribute::parse_outer)?;
+    input.parse::<Token![fn]>()?;
+    let name: Ident = input.parse()?;
+    let content;
+    parenthesized!(content in input);
+    let mut args: Vec<(Ident, Option<ShapeExpr>)> = Vec::new();
+    while !content.is_empty() {
+        let arg: Ident = content.parse()?;
+        let shape = if content.peek(Token![:]) {
             content.parse::<Token![:]>()?;
-            let shape: ShapeExpr = content.parse()?;
-            args.push((arg, shape));
-            if content.is_empty() {
-                break;
-            }
-            content.parse::<Token![,]>()?;
+            Some(content.parse::<ShapeExpr>()?)
+        } else {
+            None
+        };
+        args.push((arg, shape));
+        if content.is_empty() {
+            break;
         }
-        input.parse::<Token![->]>()?;
-        let ret: ShapeExpr = input.parse()?;
-        let body;
-        braced!(body in input);
-        let mut stmts = Vec::new();
-        loop {
-            if body.peek(Token![let]) {
-                body.parse::<Token![let]>()?;
-                let name: Ident = body.parse()?;
-                body.parse::<Token![=]>()?;
-                let value = parse_expr(&body, 0)?;
-                body.parse::<Token![;]>()?;
-                stmts.push(Let { name, value });
-            } else {
-                break;
-            }
-        }
-        if body.is_empty() {
-            return Err(syn::Error::new(
-                body.span(),
-                format!("function `{name}` needs a final expression: the value it returns"),
-            ));
-        }
-        let tail = parse_expr(&body, 0)?;
-        if !body.is_empty() {
-            return Err(body.error("expected the end of the function body after its final expression"));
-        }
-        Ok(FnDef {
-            attrs,
-            name,
-            args,
-            ret,
-            body: Block { stmts, tail },
-        })
+        content.parse::<Token![,]>()?;
     }
+    let untyped = args.iter().all(|(_, s)| s.is_none());
+    if untyped && !input.peek(Token![->]) {
+        let body = parse_block(input, &name)?;
+        return Ok(FnItem::Helper(HelperDef {
+            name,
+            args: args.into_iter().map(|(a, _)| a).collect(),
+            body,
+        }));
+    }
+    input.parse::<Token![->]>()?;
+    let ret: ShapeExpr = input.parse()?;
+    let mut typed = Vec::new();
+    for (a, s) in args {
+        match s {
+            Some(s) => typed.push((a, s)),
+            None => {
+                return Err(syn::Error::new(
+                    a.span(),
+                    format!(
+                        "argument `{a}` needs a shape, like `{a}: [B, 4]` (a helper without `->` and \
+                         without any shapes is inlined for operands of any shape)"
+                    ),
+                ))
+            }
+        }
+    }
+    let body = parse_block(input, &name)?;
+    Ok(FnItem::Typed(FnDef {
+        attrs,
+        name,
+        args: typed,
+        ret,
+        body,
+    }))
+}
+
+fn parse_block(input: ParseStream, name: &Ident) -> syn::Result<Block> {
+    let body;
+    braced!(body in input);
+    let mut stmts = Vec::new();
+    while body.peek(Token![let]) {
+        body.parse::<Token![let]>()?;
+        let name: Ident = body.parse()?;
+        body.parse::<Token![=]>()?;
+        let value = parse_expr(&body, 0)?;
+        body.parse::<Token![;]>()?;
+        stmts.push(Let { name, value });
+    }
+    if body.is_empty() {
+        return Err(syn::Error::new(
+            body.span(),
+            format!("function `{name}` needs a final expression: the value it returns"),
+        ));
+    }
+    let tail = parse_expr(&body, 0)?;
+    if !body.is_empty() {
+        return Err(body.error("expected the end of the function body after its final expression"));
+    }
+    Ok(Block { stmts, tail })
 }
 
 /// Binding power of a binary operator: `+ -` bind looser than `* / @`.
