@@ -12,6 +12,7 @@
 
 pub use dfdx;
 
+pub mod custom;
 pub mod data;
 pub mod error;
 pub mod gradcheck;

@@ -20,6 +20,17 @@ pub struct ModelDef {
     pub fns: Vec<FnDef>,
     /// Shape-polymorphic helpers (`fn gto(r, a) { … }`), inlined at each call.
     pub helpers: Vec<HelperDef>,
+    /// Custom ops with Rust forward and VJP (`extern fn q(x: [B, 2]) -> [B, 1] = OP;`).
+    pub externs: Vec<ExternDef>,
+}
+
+/// `extern fn spike(v: [B, H]) -> [B, H] = Heaviside;`: `op` is a Rust expression whose type
+/// implements `shapegrad::custom::CustomOp` (a unit struct, or `*STATIC` for a `LazyLock`).
+pub struct ExternDef {
+    pub name: Ident,
+    pub args: Vec<(Ident, ShapeExpr)>,
+    pub ret: ShapeExpr,
+    pub op: syn::Expr,
 }
 
 /// `fn gto(r, alpha) { r * exp(-alpha * r * r) }`: no shapes, so it applies to any operands

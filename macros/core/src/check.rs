@@ -36,6 +36,14 @@ pub struct FnSig {
     pub ret: Shape,
 }
 
+/// A custom op after checking.
+pub struct CustomSig {
+    pub name: Ident,
+    pub args: Vec<(Ident, Shape)>,
+    pub ret: Shape,
+    pub op: syn::Expr,
+}
+
 /// What the lowering of expressions needs: declared dims, params and signatures.
 pub struct Env<'a> {
     pub model: &'a ModelDef,
@@ -44,6 +52,7 @@ pub struct Env<'a> {
     pub generics: Vec<Ident>,
     pub params: Vec<ParamInfo>,
     pub sigs: Vec<FnSig>,
+    pub customs: Vec<CustomSig>,
     /// Names whose declaration failed (already reported): their uses stay silent.
     pub poisoned: std::collections::HashSet<String>,
 }
@@ -60,6 +69,7 @@ pub fn declarations<'a>(cx: &Ctxt, model: &'a ModelDef) -> Env<'a> {
         params: Vec::new(),
         sigs: Vec::new(),
         poisoned: Default::default(),
+        customs: Vec::new(),
     };
     for d in &model.dims {
         check_dim_decl(cx, &mut env, d);
@@ -97,6 +107,14 @@ pub fn declarations<'a>(cx: &Ctxt, model: &'a ModelDef) -> Env<'a> {
             // Already reported; uses of the name stay silent.
             _ => {
                 env.poisoned.insert(p.name.to_string());
+            }
+        }
+    }
+    for x in &model.externs {
+        match check_extern(cx, &env, x) {
+            Some(c) => env.customs.push(c),
+            None => {
+                env.poisoned.insert(x.name.to_string());
             }
         }
     }
@@ -274,4 +292,24 @@ fn check_signature(cx: &Ctxt, env: &Env, f: &FnDef) -> Option<FnSig> {
     } else {
         None
     }
+}
+
+/// A custom op's shapes resolve, and run-time dims of its result are sizes of its arguments.
+fn check_extern(cx: &Ctxt, env: &Env, x: &ExternDef) -> Option<CustomSig> {
+    let mut args = Vec::new();
+    let mut ok = true;
+    for (name, s) in &x.args {
+        match resolve_shape(cx, env, s) {
+            Some(shape) => args.push((name.clone(), shape)),
+            None => ok = false,
+        }
+    }
+    let ret = resolve_shape(cx, env, &x.ret)?;
+    for (d, e) in ret.0.iter().zip(&x.ret.dims) {
+        if d.is_runtime() && !args.iter().any(|(_, s)| s.0.contains(d)) {
+            cx.error(e.span(), format!("run-time dim `{d}` of the result of custom op `{}` is not the size of any argument", x.name));
+            ok = false;
+        }
+    }
+    ok.then(|| CustomSig { name: x.name.clone(), args, ret, op: x.op.clone() })
 }

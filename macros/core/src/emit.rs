@@ -18,6 +18,8 @@ pub struct EmitCx {
     pub inputs: Vec<TokenStream>,
     /// Expression producing each parameter as an owned tensor.
     pub params: Vec<TokenStream>,
+    /// Each custom op: the Rust expression implementing it, and its DSL name.
+    pub customs: Vec<(TokenStream, String)>,
 }
 
 pub fn dim_local(name: &str) -> Ident {

@@ -106,6 +106,13 @@ pub enum Op {
     },
     /// Identity forward, zero gradient.
     StopGrad,
+    /// The i-th custom op of the model (Rust forward, Rust VJP).
+    Custom(usize),
+    /// The custom op's VJP: inputs are the op's inputs, its output and the upstream gradient;
+    /// the value is a tuple with one gradient per op input, of the shapes given.
+    CustomVjp { op: usize, in_shapes: Vec<Shape> },
+    /// Element `k` of a tuple-valued node.
+    Proj(usize),
 }
 
 /// One SSA value.

@@ -464,6 +464,9 @@ impl Lowerer<'_> {
         if let Some(h) = self.env.model.helpers.iter().find(|h| h.name == fname) {
             return self.inline_helper(cx, name, h, args, scope);
         }
+        if let Some(k) = self.env.customs.iter().position(|c| c.name == fname) {
+            return self.custom(cx, name, k, args, scope);
+        }
         if self.env.poisoned.contains(&fname) {
             return None;
         }
@@ -978,6 +981,57 @@ impl Lowerer<'_> {
 }
 
 impl Lowerer<'_> {
+    /// A call of a custom op: arguments checked against its declared shapes (run-time dims
+    /// unified with the caller's), result of the declared shape.
+    fn custom(&mut self, cx: &Ctxt, name: &syn::Ident, k: usize, args: &[Arg], scope: &mut Scope) -> Option<Val> {
+        let sig = &self.env.customs[k];
+        let fname = name.to_string();
+        let c = split_args(args);
+        if !c.kw.is_empty() || !c.flags.is_empty() || c.pos.len() != sig.args.len() {
+            cx.error(
+                name.span(),
+                format!(
+                    "custom op `{fname}` takes {} argument(s) ({}), got {}",
+                    sig.args.len(),
+                    sig.args.iter().map(|(n, s)| format!("{n}: {s}")).collect::<Vec<_>>().join(", "),
+                    args.len()
+                ),
+            );
+            return None;
+        }
+        let mut dims = HashMap::new();
+        let mut inputs = Vec::new();
+        let mut ok = true;
+        for ((pname, pshape), ae) in sig.args.iter().zip(&c.pos) {
+            let Some(v) = self.expr(cx, ae, scope) else {
+                ok = false;
+                continue;
+            };
+            let t = self.tensor(v, ae.start());
+            let actual = self.graph.shape(t).clone();
+            if !unify(pshape, &actual, &mut dims) {
+                cx.error_range(ae.start(), ae.end(), format!("argument `{pname}` of custom op `{fname}` must be {pshape}, but `{ae}` is {actual}"));
+                ok = false;
+                continue;
+            }
+            inputs.push(t);
+        }
+        if !ok {
+            return None;
+        }
+        let out = Shape(
+            sig.ret
+                .0
+                .iter()
+                .map(|d| match &d.kind {
+                    DimKind::Runtime(r) => dims.get(r).cloned().unwrap_or_else(|| d.clone()),
+                    _ => d.clone(),
+                })
+                .collect(),
+        );
+        Some(Val::T(self.graph.push(Op::Custom(k), inputs, out, name.span())))
+    }
+
     /// Inlines a shape-polymorphic helper: its arguments take the caller's values (numbers or
     /// tensors of any shape); errors inside it are reported where they occur.
     fn inline_helper(

@@ -12,6 +12,17 @@ use crate::shape::{DimKind, Shape};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
+/// The Rust expression and DSL name of each custom op.
+fn customs(env: &Env) -> Vec<(TokenStream, String)> {
+    env.customs
+        .iter()
+        .map(|c| {
+            let op = &c.op;
+            (quote!(#op), c.name.to_string())
+        })
+        .collect()
+}
+
 fn rt() -> TokenStream {
     quote!(::shapegrad::__private)
 }
@@ -65,6 +76,7 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
         taped: false,
         inputs: vec![],
         params: vec![],
+        customs: customs(env),
     };
 
     let pnames: Vec<&Ident> = env.params.iter().map(|p| &p.name).collect();
@@ -195,8 +207,13 @@ fn prologue(env: &Env, sig: &FnSig) -> TokenStream {
     let rt = rt();
     let ctx = format!("{}::{}", env.model.name, sig.name);
     let mut out = quote! {
+        // Traits for dfdx's methods, imported anonymously so no name of the user's is shadowed
+        // (a custom op called `Bilinear` must not become dfdx's `Bilinear`).
         #[allow(unused_imports)]
-        use #rt::dfdx::prelude::*;
+        use #rt::dfdx::prelude::{
+            Backward as _, BroadcastTo as _, HasShape as _, MaxTo as _, PermuteTo as _, ReshapeTo as _, SumTo as _,
+            TryMatMul as _, ZerosTensor as _,
+        };
         let __ctx: &str = #ctx;
     };
     let mut slots: Vec<String> = Vec::new();
@@ -251,6 +268,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
                 quote!(self.#n.clone())
             })
             .collect(),
+        customs: customs(env),
     };
     let args: Vec<TokenStream> = sig
         .args
@@ -297,6 +315,8 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
     if !scalar {
         return out;
     }
+    // Custom ops have a Rust VJP but no second derivative, and dfdx's tape cannot run them.
+    let has_custom = low.graph.nodes.iter().any(|n| matches!(n.op, crate::ir::Op::Custom(_)));
 
     let pnames: Vec<&Ident> = env.params.iter().map(|p| &p.name).collect();
     let marker = env
@@ -355,6 +375,9 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
         }
     });
 
+    if has_custom {
+        return out;
+    }
     // Second order: Hessian-vector product by differentiating the derived gradient again
     // (reverse over reverse). The tangent `v` enters as extra inputs, one per parameter.
     let hvp_fn = format_ident!("{}_hvp", fname);
@@ -396,6 +419,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
             taped: false,
             inputs: plain_cx.inputs.clone(),
             params: plain_cx.params.clone(),
+            customs: customs(env),
         };
         for p in &env.params {
             let n = &p.name;
@@ -433,6 +457,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
                 quote!(#rt::ops::traced(self.#n.clone()))
             })
             .collect(),
+        customs: customs(env),
     };
     let (stmts, outs) = emit::body(&low.graph, &[low.out], &taped_cx);
     let loss = &outs[0];

@@ -34,6 +34,7 @@ impl Parse for ModelDef {
         let mut params = Vec::new();
         let mut fns = Vec::new();
         let mut helpers = Vec::new();
+        let mut externs = Vec::new();
         while !body.is_empty() {
             let la = body.lookahead1();
             if la.peek(kw::dims) {
@@ -48,6 +49,8 @@ impl Parse for ModelDef {
                 braced!(inner in body);
                 let list = inner.parse_terminated(ParamDecl::parse, Token![,])?;
                 params.extend(list);
+            } else if la.peek(Token![extern]) {
+                externs.push(parse_extern(&body)?);
             } else if la.peek(Token![fn]) || la.peek(Token![#]) {
                 match parse_fn(&body)? {
                     FnItem::Typed(f) => fns.push(f),
@@ -65,6 +68,7 @@ impl Parse for ModelDef {
             params,
             fns,
             helpers,
+            externs,
         })
     }
 }
@@ -174,6 +178,31 @@ impl Parse for ParamDecl {
             },
         })
     }
+}
+
+/// `extern fn name(x: [B, 2]) -> [B, 1] = OP;`
+fn parse_extern(input: ParseStream) -> syn::Result<ExternDef> {
+    input.parse::<Token![extern]>()?;
+    input.parse::<Token![fn]>()?;
+    let name: Ident = input.parse()?;
+    let content;
+    parenthesized!(content in input);
+    let mut args = Vec::new();
+    while !content.is_empty() {
+        let arg: Ident = content.parse()?;
+        content.parse::<Token![:]>()?;
+        args.push((arg, content.parse::<ShapeExpr>()?));
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    input.parse::<Token![->]>()?;
+    let ret: ShapeExpr = input.parse()?;
+    input.parse::<Token![=]>()?;
+    let op: syn::Expr = input.parse()?;
+    input.parse::<Token![;]>()?;
+    Ok(ExternDef { name, args, ret, op })
 }
 
 enum FnItem {

@@ -6,6 +6,7 @@
 pub mod binary;
 pub mod broadcast;
 pub mod concat;
+pub mod custom;
 pub mod leaf;
 pub mod matmul;
 pub mod permute;
@@ -33,6 +34,7 @@ pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
         Op::Permute(perm) => permute::emit(node, perm, &args[0], cx),
         Op::Concat { axis, left } => concat::emit(node, *axis, *left, args, cx),
         Op::Slice { .. } | Op::Pad { .. } => slice::emit(node, args, cx),
+        Op::Custom(_) | Op::CustomVjp { .. } | Op::Proj(_) => custom::emit(node, args, cx),
     }
 }
 
@@ -52,5 +54,6 @@ pub fn vjp(graph: &mut Graph, id: NodeId, g: NodeId) -> Vec<Option<NodeId>> {
         Op::Permute(perm) => permute::vjp(graph, perm, g),
         Op::Concat { axis, left } => concat::vjp(graph, *axis, *left, &node, g),
         Op::Slice { .. } | Op::Pad { .. } => slice::vjp(graph, &node, g),
+        Op::Custom(_) | Op::CustomVjp { .. } | Op::Proj(_) => custom::vjp(graph, id, &node, g),
     }
 }
