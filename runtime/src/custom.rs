@@ -105,3 +105,31 @@ pub fn grad_tensor<S: Shape, E: Dtype, D: Device<E>>(
     let data = std::mem::take(&mut grads[k]);
     device_tensor(dev, data, shape, op, &format!("gradient of input {k}"))
 }
+
+/// A quantum layer is a custom op of two operands: encoded inputs `[B, k]` and trainable
+/// weights `[P]`; its output is `[B, m]` expectation values. The VJP uses the layer's method
+/// (adjoint by default, parameter-shift on request).
+impl CustomOp for crate::quantum::QuantumLayer {
+    fn name(&self) -> &str {
+        "quantum layer"
+    }
+    fn forward(&self, inputs: &[HostTensor]) -> Result<Vec<f64>> {
+        let (x, w) = quantum_operands(inputs)?;
+        self.forward(&x.data, x.dims[0], &w.data)
+    }
+    fn vjp(&self, inputs: &[HostTensor], _output: &[f64], upstream: &[f64]) -> Result<Vec<Vec<f64>>> {
+        let (x, w) = quantum_operands(inputs)?;
+        let (gx, gw) = self.vjp(&x.data, x.dims[0], &w.data, upstream)?;
+        Ok(vec![gx, gw])
+    }
+}
+
+fn quantum_operands(inputs: &[HostTensor]) -> Result<(&HostTensor, &HostTensor)> {
+    match inputs {
+        [x, w] if x.dims.len() == 2 && w.dims.len() == 1 => Ok((x, w)),
+        _ => Err(Error::Other(format!(
+            "quantum layer: expected operands [B, k] and [P], got dims {:?}",
+            inputs.iter().map(|t| t.dims.clone()).collect::<Vec<_>>()
+        ))),
+    }
+}
