@@ -16,7 +16,12 @@ impl CustomOp for Softsign {
         Ok(inputs[0].data.iter().map(|x| x / (1.0 + x.abs())).collect())
     }
     fn vjp(&self, inputs: &[HostTensor], _y: &[f64], g: &[f64]) -> shapegrad::Result<Vec<Vec<f64>>> {
-        Ok(vec![inputs[0].data.iter().zip(g).map(|(x, g)| g / (1.0 + x.abs()).powi(2)).collect()])
+        Ok(vec![inputs[0]
+            .data
+            .iter()
+            .zip(g)
+            .map(|(x, g)| g / (1.0 + x.abs()).powi(2))
+            .collect()])
     }
 }
 
@@ -31,12 +36,20 @@ impl CustomOp for Bilinear {
     fn forward(&self, inputs: &[HostTensor]) -> shapegrad::Result<Vec<f64>> {
         let (x, w) = (&inputs[0], &inputs[1]);
         let k = w.data.len();
-        Ok(x.data.chunks(k).map(|row| row.iter().zip(&w.data).map(|(a, b)| a * b).sum()).collect())
+        Ok(x.data
+            .chunks(k)
+            .map(|row| row.iter().zip(&w.data).map(|(a, b)| a * b).sum())
+            .collect())
     }
     fn vjp(&self, inputs: &[HostTensor], _y: &[f64], g: &[f64]) -> shapegrad::Result<Vec<Vec<f64>>> {
         let (x, w) = (&inputs[0], &inputs[1]);
         let k = w.data.len();
-        let gx = x.data.iter().enumerate().map(|(i, _)| g[i / k] * w.data[i % k]).collect();
+        let gx = x
+            .data
+            .iter()
+            .enumerate()
+            .map(|(i, _)| g[i / k] * w.data[i % k])
+            .collect();
         let mut gw = vec![0.0; k];
         for (i, xv) in x.data.iter().enumerate() {
             gw[i % k] += g[i / k] * xv;
@@ -62,7 +75,10 @@ shapegrad::model! {
 fn custom_op_gradients_match_finite_differences() {
     let dev = Cpu::default();
     let m: Hybrid<f64, Cpu> = Hybrid::new(&dev, 4);
-    let x = dev.tensor_from_vec(vec![0.3, -0.7, 1.2, 0.4, -0.2, 0.9, 0.5, 0.5], (4usize, Const::<2>));
+    let x = dev.tensor_from_vec(
+        vec![0.3, -0.7, 1.2, 0.4, -0.2, 0.9, 0.5, 0.5],
+        (4usize, Const::<2>),
+    );
     let y = dev.tensor_from_vec(vec![0.1, -0.3, 0.5, 0.2], (4usize,));
     let (l, g, (gx, _)) = m.loss_and_grad_inputs(&x, &y).unwrap();
     assert_eq!(l, m.loss(&x, &y).unwrap());
@@ -86,12 +102,17 @@ fn custom_op_gradients_match_finite_differences() {
     for i in 0..xv.len() {
         let mut v = xv.clone();
         v[i] += h;
-        let up = m.loss(&dev.tensor_from_vec(v.clone(), (4usize, Const::<2>)), &y).unwrap();
+        let up = m
+            .loss(&dev.tensor_from_vec(v.clone(), (4usize, Const::<2>)), &y)
+            .unwrap();
         v[i] -= 2.0 * h;
         let down = m.loss(&dev.tensor_from_vec(v, (4usize, Const::<2>)), &y).unwrap();
         worst = worst.max(((up - down) / (2.0 * h) - gxv[i]).abs() / gxv[i].abs().max(1.0));
     }
-    assert!(worst < 1e-6, "custom-op gradient vs finite differences: worst rel. err {worst:e}");
+    assert!(
+        worst < 1e-6,
+        "custom-op gradient vs finite differences: worst rel. err {worst:e}"
+    );
     let _ = m.zero_grads();
 }
 
@@ -124,5 +145,8 @@ fn a_custom_op_with_the_wrong_output_length_is_an_error_not_a_panic() {
     let m: UsesBroken<f32, Cpu> = UsesBroken::new(&dev, 0);
     let x = dev.tensor_from_vec(vec![1.0f32; 6], (3usize, Const::<2>));
     let err = m.f(&x).unwrap_err().to_string();
-    assert!(err.contains("broken") && err.contains("6 values") && err.contains("1 values"), "{err}");
+    assert!(
+        err.contains("broken") && err.contains("6 values") && err.contains("1 values"),
+        "{err}"
+    );
 }

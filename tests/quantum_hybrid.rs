@@ -12,7 +12,12 @@ fn layer(method: GradMethod) -> QuantumLayer {
     let mut c = Circuit::new(2).unwrap();
     c.angle_embedding(Rotation::Y, &[0, 1], 0).unwrap();
     c.strongly_entangling_layers(&[0, 1], 2, None, 0).unwrap();
-    QuantumLayer::new(c, vec![Hamiltonian::z(0).unwrap(), Hamiltonian::z(1).unwrap()], method).unwrap()
+    QuantumLayer::new(
+        c,
+        vec![Hamiltonian::z(0).unwrap(), Hamiltonian::z(1).unwrap()],
+        method,
+    )
+    .unwrap()
 }
 
 static ADJOINT: LazyLock<QuantumLayer> = LazyLock::new(|| layer(GradMethod::Adjoint));
@@ -32,7 +37,12 @@ shapegrad::model! {
 }
 
 /// y = x0 · x1 on a grid: not linearly separable, so the circuit has to do work.
-fn data(dev: &Cpu) -> (Tensor<(usize, Const<2>), f64, Cpu>, Tensor<(usize, Const<1>), f64, Cpu>) {
+fn data(
+    dev: &Cpu,
+) -> (
+    Tensor<(usize, Const<2>), f64, Cpu>,
+    Tensor<(usize, Const<1>), f64, Cpu>,
+) {
     let mut xs = Vec::new();
     let mut ys = Vec::new();
     for i in 0..6 {
@@ -43,7 +53,10 @@ fn data(dev: &Cpu) -> (Tensor<(usize, Const<2>), f64, Cpu>, Tensor<(usize, Const
         }
     }
     let n = ys.len();
-    (dev.tensor_from_vec(xs, (n, Const::<2>)), dev.tensor_from_vec(ys, (n, Const::<1>)))
+    (
+        dev.tensor_from_vec(xs, (n, Const::<2>)),
+        dev.tensor_from_vec(ys, (n, Const::<1>)),
+    )
 }
 
 #[test]
@@ -69,9 +82,17 @@ fn hybrid_gradient_matches_finite_differences_with_both_vjps() {
         let down = mm.loss(&x, &y).unwrap();
         let fd = (up - down) / (2.0 * h);
         worst = worst.max((fd - d[i]).abs() / fd.abs().max(1.0));
-        assert!((d[i] - d_ps[i]).abs() < 1e-9, "adjoint vs parameter-shift at {i}: {} vs {}", d[i], d_ps[i]);
+        assert!(
+            (d[i] - d_ps[i]).abs() < 1e-9,
+            "adjoint vs parameter-shift at {i}: {} vs {}",
+            d[i],
+            d_ps[i]
+        );
     }
-    assert!(worst < 1e-6, "hybrid gradient vs finite differences: worst rel. err {worst:e}");
+    assert!(
+        worst < 1e-6,
+        "hybrid gradient vs finite differences: worst rel. err {worst:e}"
+    );
 }
 
 #[test]

@@ -36,7 +36,11 @@ pub trait CustomOp: Sync {
 /// Copies a tensor to the host as `f64`.
 pub fn host<S: Shape, E: Dtype, D: Device<E>>(t: &Tensor<S, E, D>) -> HostTensor {
     HostTensor {
-        data: t.as_vec().into_iter().map(|x| x.to_f64().unwrap_or(f64::NAN)).collect(),
+        data: t
+            .as_vec()
+            .into_iter()
+            .map(|x| x.to_f64().unwrap_or(f64::NAN))
+            .collect(),
         dims: t.shape().concrete().into_iter().collect(),
     }
 }
@@ -58,7 +62,10 @@ pub fn device_tensor<S: Shape, E: Dtype, D: Device<E>>(
             found: format!("{} values", data.len()),
         });
     }
-    let v: Vec<E> = data.into_iter().map(|x| E::from_f64(x).unwrap_or_default()).collect();
+    let v: Vec<E> = data
+        .into_iter()
+        .map(|x| E::from_f64(x).unwrap_or_default())
+        .collect();
     Ok(dev.tensor_from_vec(v, shape))
 }
 

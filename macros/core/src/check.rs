@@ -307,9 +307,20 @@ fn check_extern(cx: &Ctxt, env: &Env, x: &ExternDef) -> Option<CustomSig> {
     let ret = resolve_shape(cx, env, &x.ret)?;
     for (d, e) in ret.0.iter().zip(&x.ret.dims) {
         if d.is_runtime() && !args.iter().any(|(_, s)| s.0.contains(d)) {
-            cx.error(e.span(), format!("run-time dim `{d}` of the result of custom op `{}` is not the size of any argument", x.name));
+            cx.error(
+                e.span(),
+                format!(
+                    "run-time dim `{d}` of the result of custom op `{}` is not the size of any argument",
+                    x.name
+                ),
+            );
             ok = false;
         }
     }
-    ok.then(|| CustomSig { name: x.name.clone(), args, ret, op: x.op.clone() })
+    ok.then(|| CustomSig {
+        name: x.name.clone(),
+        args,
+        ret,
+        op: x.op.clone(),
+    })
 }

@@ -110,7 +110,10 @@ pub enum Op {
     Custom(usize),
     /// The custom op's VJP: inputs are the op's inputs, its output and the upstream gradient;
     /// the value is a tuple with one gradient per op input, of the shapes given.
-    CustomVjp { op: usize, in_shapes: Vec<Shape> },
+    CustomVjp {
+        op: usize,
+        in_shapes: Vec<Shape>,
+    },
     /// Element `k` of a tuple-valued node.
     Proj(usize),
 }

@@ -983,7 +983,14 @@ impl Lowerer<'_> {
 impl Lowerer<'_> {
     /// A call of a custom op: arguments checked against its declared shapes (run-time dims
     /// unified with the caller's), result of the declared shape.
-    fn custom(&mut self, cx: &Ctxt, name: &syn::Ident, k: usize, args: &[Arg], scope: &mut Scope) -> Option<Val> {
+    fn custom(
+        &mut self,
+        cx: &Ctxt,
+        name: &syn::Ident,
+        k: usize,
+        args: &[Arg],
+        scope: &mut Scope,
+    ) -> Option<Val> {
         let sig = &self.env.customs[k];
         let fname = name.to_string();
         let c = split_args(args);
@@ -993,7 +1000,11 @@ impl Lowerer<'_> {
                 format!(
                     "custom op `{fname}` takes {} argument(s) ({}), got {}",
                     sig.args.len(),
-                    sig.args.iter().map(|(n, s)| format!("{n}: {s}")).collect::<Vec<_>>().join(", "),
+                    sig.args
+                        .iter()
+                        .map(|(n, s)| format!("{n}: {s}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     args.len()
                 ),
             );
@@ -1010,7 +1021,13 @@ impl Lowerer<'_> {
             let t = self.tensor(v, ae.start());
             let actual = self.graph.shape(t).clone();
             if !unify(pshape, &actual, &mut dims) {
-                cx.error_range(ae.start(), ae.end(), format!("argument `{pname}` of custom op `{fname}` must be {pshape}, but `{ae}` is {actual}"));
+                cx.error_range(
+                    ae.start(),
+                    ae.end(),
+                    format!(
+                        "argument `{pname}` of custom op `{fname}` must be {pshape}, but `{ae}` is {actual}"
+                    ),
+                );
                 ok = false;
                 continue;
             }

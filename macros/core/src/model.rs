@@ -316,7 +316,11 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
         return out;
     }
     // Custom ops have a Rust VJP but no second derivative, and dfdx's tape cannot run them.
-    let has_custom = low.graph.nodes.iter().any(|n| matches!(n.op, crate::ir::Op::Custom(_)));
+    let has_custom = low
+        .graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, crate::ir::Op::Custom(_)));
 
     let pnames: Vec<&Ident> = env.params.iter().map(|p| &p.name).collect();
     let marker = env

@@ -51,8 +51,20 @@ pub fn vjp(gr: &mut Graph, y: NodeId, node: &Node, g: NodeId) -> Vec<Option<Node
             let in_shapes: Vec<Shape> = node.inputs.iter().map(|&i| gr.shape(i).clone()).collect();
             let mut inputs = node.inputs.clone();
             inputs.extend([y, g]);
-            let t = gr.push(Op::CustomVjp { op: *k, in_shapes: in_shapes.clone() }, inputs, Shape::scalar(), node.span);
-            in_shapes.into_iter().enumerate().map(|(i, s)| Some(gr.push(Op::Proj(i), vec![t], s, node.span))).collect()
+            let t = gr.push(
+                Op::CustomVjp {
+                    op: *k,
+                    in_shapes: in_shapes.clone(),
+                },
+                inputs,
+                Shape::scalar(),
+                node.span,
+            );
+            in_shapes
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| Some(gr.push(Op::Proj(i), vec![t], s, node.span)))
+                .collect()
         }
         _ => vec![None; node.inputs.len()],
     }
