@@ -20,6 +20,8 @@ pub struct ModelDef {
     pub fns: Vec<FnDef>,
     /// Shape-polymorphic helpers (`fn gto(r, a) { … }`), inlined at each call.
     pub helpers: Vec<HelperDef>,
+    /// Sub-models (`enc: Encoder` in `params`), defined in the same invocation.
+    pub subs: Vec<SubDecl>,
     /// Custom ops with Rust forward and VJP (`extern fn q(x: [B, 2]) -> [B, 1] = OP;`).
     pub externs: Vec<ExternDef>,
 }
@@ -54,6 +56,12 @@ pub enum DimDeclKind {
     Generic,
     /// A named constant.
     Value(usize, Span),
+}
+
+/// `enc: Encoder` in `params`: a sub-model whose parameters nest in this model's.
+pub struct SubDecl {
+    pub name: Ident,
+    pub model: Ident,
 }
 
 /// `w: [2, H] = glorot`.
@@ -154,6 +162,13 @@ pub enum Expr {
         args: Vec<Arg>,
         close: Span,
     },
+    /// `enc.forward(x)`: a function of a sub-model.
+    MethodCall {
+        recv: Ident,
+        method: Ident,
+        args: Vec<Arg>,
+        close: Span,
+    },
     Binary {
         op: BinOp,
         op_span: Span,
@@ -193,6 +208,7 @@ impl Expr {
             Expr::Num { span, .. } => *span,
             Expr::Var(i) => i.span(),
             Expr::Call { name, .. } => name.span(),
+            Expr::MethodCall { recv, .. } => recv.span(),
             Expr::Binary { lhs, .. } => lhs.start(),
             Expr::Neg { span, .. } => *span,
             Expr::Paren { open, .. } | Expr::List { open, .. } => *open,
@@ -204,7 +220,7 @@ impl Expr {
         match self {
             Expr::Num { span, .. } => *span,
             Expr::Var(i) => i.span(),
-            Expr::Call { close, .. } => *close,
+            Expr::Call { close, .. } | Expr::MethodCall { close, .. } => *close,
             Expr::Binary { rhs, .. } => rhs.end(),
             Expr::Neg { inner, .. } => inner.end(),
             Expr::Paren { close, .. } | Expr::List { close, .. } => *close,
@@ -244,7 +260,13 @@ impl fmt::Display for Expr {
                 }
             }
             Expr::Var(i) => write!(f, "{i}"),
-            Expr::Call { name, args, .. } => {
+            Expr::Call { name, args, .. }
+            | Expr::MethodCall {
+                method: name, args, ..
+            } => {
+                if let Expr::MethodCall { recv, .. } = self {
+                    write!(f, "{recv}.")?;
+                }
                 write!(f, "{name}(")?;
                 for (k, a) in args.iter().enumerate() {
                     if k > 0 {

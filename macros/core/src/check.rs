@@ -53,6 +53,8 @@ pub struct Env<'a> {
     pub params: Vec<ParamInfo>,
     pub sigs: Vec<FnSig>,
     pub customs: Vec<CustomSig>,
+    /// Sub-model fields and the model each one is.
+    pub subs: Vec<(Ident, Ident)>,
     /// Names whose declaration failed (already reported): their uses stay silent.
     pub poisoned: std::collections::HashSet<String>,
 }
@@ -70,6 +72,11 @@ pub fn declarations<'a>(cx: &Ctxt, model: &'a ModelDef) -> Env<'a> {
         sigs: Vec::new(),
         poisoned: Default::default(),
         customs: Vec::new(),
+        subs: model
+            .subs
+            .iter()
+            .map(|s| (s.name.clone(), s.model.clone()))
+            .collect(),
     };
     for d in &model.dims {
         check_dim_decl(cx, &mut env, d);

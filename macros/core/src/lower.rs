@@ -4,7 +4,8 @@
 //! token at fault; a failed subexpression yields `None`, which silences follow-on errors.
 
 use crate::ast::*;
-use crate::check::{Env, FnSig};
+use crate::check::FnSig;
+use crate::compose::ModelCtx;
 use crate::ctxt::Ctxt;
 use crate::ir::{Graph, NodeId, Op, Scalar, Unary};
 use crate::ops::{broadcast, concat, matmul, permute, reshape, slice};
@@ -39,19 +40,27 @@ struct Scope {
 }
 
 struct Lowerer<'a> {
-    env: &'a Env<'a>,
+    /// The model whose code is being lowered (switches while inlining a sub-model's function).
+    ctx: &'a ModelCtx<'a>,
     graph: Graph,
     params: Vec<Option<NodeId>>,
     stack: Vec<String>,
 }
 
-/// Lowers function `f` (with checked signature `sig`) of the model in `env`.
-pub fn lower_fn(cx: &Ctxt, env: &Env, f: &FnDef, sig: &FnSig) -> Option<Lowered> {
+/// Lowers function `f` (with checked signature `sig`) of the model `ctx`, whose flattened
+/// layout has `num_params` parameters.
+pub fn lower_fn<'a>(
+    cx: &Ctxt,
+    ctx: &'a ModelCtx<'a>,
+    num_params: usize,
+    f: &FnDef,
+    sig: &FnSig,
+) -> Option<Lowered> {
     let mut lw = Lowerer {
-        env,
+        ctx,
         graph: Graph::default(),
-        params: vec![None; env.params.len()],
-        stack: vec![f.name.to_string()],
+        params: vec![None; num_params],
+        stack: vec![format!("{}::{}", ctx.env.model.name, f.name)],
     };
     let mut scope = Scope {
         vars: HashMap::new(),
@@ -172,7 +181,7 @@ impl<'e> CallArgs<'e> {
     }
 }
 
-impl Lowerer<'_> {
+impl<'a> Lowerer<'a> {
     fn block(&mut self, cx: &Ctxt, b: &Block, scope: &mut Scope) -> Option<Val> {
         for s in &b.stmts {
             let v = self.expr(cx, &s.value, scope);
@@ -181,15 +190,18 @@ impl Lowerer<'_> {
         self.expr(cx, &b.tail, scope)
     }
 
+    /// The node of the current model's parameter `i` (one node per parameter of the
+    /// flattened layout, shared by every use).
     fn param(&mut self, i: usize) -> NodeId {
-        if let Some(id) = self.params[i] {
+        let global = self.ctx.param_map[i];
+        if let Some(id) = self.params[global] {
             return id;
         }
-        let p = &self.env.params[i];
+        let p = &self.ctx.env.params[i];
         let id = self
             .graph
-            .push(Op::Param(i), vec![], p.shape.clone(), p.name.span());
-        self.params[i] = Some(id);
+            .push(Op::Param(global), vec![], p.shape.clone(), p.name.span());
+        self.params[global] = Some(id);
         id
     }
 
@@ -221,6 +233,9 @@ impl Lowerer<'_> {
                 self.binary(cx, *op, *op_span, lhs, rhs, a?, b?)
             }
             Expr::Call { name, args, .. } => self.call(cx, e, name, args, scope),
+            Expr::MethodCall {
+                recv, method, args, ..
+            } => self.method_call(cx, e, recv, method, args, scope),
             Expr::List { open, .. } => {
                 cx.error(*open, "a list like `[0, 1]` is only allowed as an argument of ops such as `permute` or `reshape`");
                 None
@@ -240,13 +255,13 @@ impl Lowerer<'_> {
         if let Some(v) = scope.vars.get(&name) {
             return *v;
         }
-        if let Some(i) = self.env.params.iter().position(|p| p.name == name) {
+        if let Some(i) = self.ctx.env.params.iter().position(|p| p.name == name) {
             return Some(Val::T(self.param(i)));
         }
-        if self.env.poisoned.contains(&name) {
+        if self.ctx.env.poisoned.contains(&name) {
             return None;
         }
-        if self.env.dims.contains_key(&name) {
+        if self.ctx.env.dims.contains_key(&name) {
             cx.error(
                 id.span(),
                 format!("`{name}` is a dim, not a tensor; dims appear only in shapes like `[{name}, 4]`"),
@@ -254,7 +269,7 @@ impl Lowerer<'_> {
             return None;
         }
         let mut known: Vec<String> = scope.vars.keys().cloned().collect();
-        known.extend(self.env.params.iter().map(|p| p.name.to_string()));
+        known.extend(self.ctx.env.params.iter().map(|p| p.name.to_string()));
         known.sort();
         cx.error(
             id.span(),
@@ -458,16 +473,17 @@ impl Lowerer<'_> {
         scope: &mut Scope,
     ) -> Option<Val> {
         let fname = name.to_string();
-        if let Some(sig) = self.env.sigs.iter().find(|s| s.name == fname) {
-            return self.inline(cx, whole, name, sig, args, scope);
+        let ctx = self.ctx;
+        if let Some(sig) = ctx.env.sigs.iter().find(|s| s.name == fname) {
+            return self.inline(cx, whole, name, sig, args, scope, ctx);
         }
-        if let Some(h) = self.env.model.helpers.iter().find(|h| h.name == fname) {
+        if let Some(h) = self.ctx.env.model.helpers.iter().find(|h| h.name == fname) {
             return self.inline_helper(cx, name, h, args, scope);
         }
-        if let Some(k) = self.env.customs.iter().position(|c| c.name == fname) {
+        if let Some(k) = self.ctx.env.customs.iter().position(|c| c.name == fname) {
             return self.custom(cx, name, k, args, scope);
         }
-        if self.env.poisoned.contains(&fname) {
+        if self.ctx.env.poisoned.contains(&fname) {
             return None;
         }
         let c = split_args(args);
@@ -849,7 +865,7 @@ impl Lowerer<'_> {
                 }))
             }
             _ => {
-                let mut known: Vec<String> = self.env.sigs.iter().map(|s| s.name.to_string()).collect();
+                let mut known: Vec<String> = self.ctx.env.sigs.iter().map(|s| s.name.to_string()).collect();
                 known.sort();
                 cx.error(
                     name.span(),
@@ -877,7 +893,7 @@ impl Lowerer<'_> {
                 } => dims.push(Dim::lit(*value as usize)),
                 Expr::Var(id) => {
                     let name = id.to_string();
-                    let Some(d) = scope.dims.get(&name).or(self.env.dims.get(&name)) else {
+                    let Some(d) = scope.dims.get(&name).or(self.ctx.env.dims.get(&name)) else {
                         cx.error(id.span(), format!("unknown dim `{name}`"));
                         return None;
                     };
@@ -910,9 +926,11 @@ impl Lowerer<'_> {
         sig: &FnSig,
         args: &[Arg],
         scope: &mut Scope,
+        callee_ctx: &'a ModelCtx<'a>,
     ) -> Option<Val> {
         let fname = name.to_string();
-        if self.stack.contains(&fname) {
+        let key = format!("{}::{fname}", callee_ctx.env.model.name);
+        if self.stack.contains(&key) {
             cx.error(name.span(), format!("recursive call to `{fname}`: calls are inlined at compile time, so a function cannot call itself"));
             return None;
         }
@@ -961,11 +979,14 @@ impl Lowerer<'_> {
         if !ok {
             return None;
         }
-        let def = self.env.model.fns.iter().find(|f| f.name == fname)?;
+        let def = callee_ctx.env.model.fns.iter().find(|f| f.name == fname)?;
         // Errors inside the callee are reported when it is lowered on its own.
         let quiet = Ctxt::new();
-        self.stack.push(fname.clone());
+        self.stack.push(key);
+        let caller_ctx = self.ctx;
+        self.ctx = callee_ctx;
         let r = self.block(&quiet, &def.body, &mut callee);
+        self.ctx = caller_ctx;
         self.stack.pop();
         if quiet.has_errors() {
             // A recursion error must still surface at this call site.
@@ -980,7 +1001,52 @@ impl Lowerer<'_> {
     }
 }
 
-impl Lowerer<'_> {
+impl<'a> Lowerer<'a> {
+    /// `enc.forward(x)`: a function of a sub-model, inlined with the sub-model's parameters.
+    fn method_call(
+        &mut self,
+        cx: &Ctxt,
+        whole: &Expr,
+        recv: &syn::Ident,
+        method: &syn::Ident,
+        args: &[Arg],
+        scope: &mut Scope,
+    ) -> Option<Val> {
+        let ctx = self.ctx;
+        let Some((_, sub)) = ctx.subs.iter().find(|(f, _)| recv == f) else {
+            if ctx.env.poisoned.contains(&recv.to_string()) {
+                return None;
+            }
+            let subs: Vec<String> = ctx
+                .subs
+                .iter()
+                .map(|(f, s)| format!("{f}: {}", s.env.model.name))
+                .collect();
+            cx.error(
+                recv.span(),
+                format!(
+                    "`{recv}` is not a sub-model of `{}` (sub-models: {}); declare one in `params` as `{recv}: OtherModel`",
+                    ctx.env.model.name,
+                    if subs.is_empty() { "none".to_string() } else { subs.join(", ") }
+                ),
+            );
+            return None;
+        };
+        let Some(sig) = sub.env.sigs.iter().find(|s| s.name == *method) else {
+            let fns: Vec<String> = sub.env.sigs.iter().map(|s| s.name.to_string()).collect();
+            cx.error(
+                method.span(),
+                format!(
+                    "sub-model `{recv}` ({}) has no function `{method}` (it has: {})",
+                    sub.env.model.name,
+                    fns.join(", ")
+                ),
+            );
+            return None;
+        };
+        self.inline(cx, whole, method, sig, args, scope, sub)
+    }
+
     /// A call of a custom op: arguments checked against its declared shapes (run-time dims
     /// unified with the caller's), result of the declared shape.
     fn custom(
@@ -991,7 +1057,7 @@ impl Lowerer<'_> {
         args: &[Arg],
         scope: &mut Scope,
     ) -> Option<Val> {
-        let sig = &self.env.customs[k];
+        let sig = &self.ctx.env.customs[k];
         let fname = name.to_string();
         let c = split_args(args);
         if !c.kw.is_empty() || !c.flags.is_empty() || c.pos.len() != sig.args.len() {
@@ -1046,7 +1112,12 @@ impl Lowerer<'_> {
                 })
                 .collect(),
         );
-        Some(Val::T(self.graph.push(Op::Custom(k), inputs, out, name.span())))
+        Some(Val::T(self.graph.push(
+            Op::Custom(self.ctx.custom_map[k]),
+            inputs,
+            out,
+            name.span(),
+        )))
     }
 
     /// Inlines a shape-polymorphic helper: its arguments take the caller's values (numbers or

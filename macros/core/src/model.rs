@@ -4,6 +4,7 @@
 //! so the user's other code does not drown in secondary errors.
 
 use crate::check::{Env, FnSig, InitKind};
+use crate::compose::{Layout, ModelCtx};
 use crate::diff;
 use crate::emit::{self, dim_local, EmitCx};
 use crate::ir::NodeId;
@@ -12,15 +13,27 @@ use crate::shape::{DimKind, Shape};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-/// The Rust expression and DSL name of each custom op.
-fn customs(env: &Env) -> Vec<(TokenStream, String)> {
-    env.customs
-        .iter()
-        .map(|c| {
-            let op = &c.op;
-            (quote!(#op), c.name.to_string())
-        })
-        .collect()
+/// `self.enc.w1`: the field path of a flattened parameter.
+fn param_path(base: TokenStream, path: &[Ident]) -> TokenStream {
+    quote!(#base #(.#path)*)
+}
+
+/// The gradient struct of `ctx`'s model built from one expression per flattened parameter.
+fn grads_struct(ctx: &ModelCtx, vals: &[TokenStream]) -> TokenStream {
+    let name = format_ident!("{}Grads", ctx.env.model.name);
+    let own = ctx.env.params.iter().enumerate().map(|(i, p)| {
+        let n = &p.name;
+        let v = &vals[ctx.param_map[i]];
+        quote!(#n: #v)
+    });
+    let subs = ctx.subs.iter().map(|(f, sub)| {
+        let f = format_ident!("{}", f);
+        let v = grads_struct(sub, vals);
+        quote!(#f: #v)
+    });
+    let marker = (ctx.env.params.is_empty() && ctx.subs.is_empty())
+        .then(|| quote!(__marker: ::core::marker::PhantomData,));
+    quote!(#name { #(#own,)* #(#subs,)* #marker })
 }
 
 fn rt() -> TokenStream {
@@ -64,7 +77,8 @@ fn init_tokens(i: &InitKind) -> TokenStream {
 }
 
 /// Emits one checked and lowered model.
-pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
+pub fn model(mctx: &ModelCtx, layout: &Layout, lowered: &[(FnSig, Lowered)]) -> TokenStream {
+    let env = mctx.env;
     let rt = rt();
     let def = env.model;
     let (attrs, vis, name) = (&def.attrs, &def.vis, &def.name);
@@ -76,7 +90,7 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
         taped: false,
         inputs: vec![],
         params: vec![],
-        customs: customs(env),
+        customs: layout.customs.clone(),
     };
 
     let pnames: Vec<&Ident> = env.params.iter().map(|p| &p.name).collect();
@@ -102,18 +116,24 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
             quote!(#init.tensor(dev, #shape, seed, &#rt::params::join_name(__prefix, #n)))
         })
         .collect();
+    let snames: Vec<Ident> = env.subs.iter().map(|(f, _)| f.clone()).collect();
+    let sstrs: Vec<String> = snames.iter().map(|f| f.to_string()).collect();
+    let stys: Vec<&Ident> = env.subs.iter().map(|(_, m)| m).collect();
+    let sgtys: Vec<Ident> = env
+        .subs
+        .iter()
+        .map(|(_, m)| format_ident!("{}Grads", m))
+        .collect();
     // A model without parameters still needs to mention E and D.
-    let marker_field = pnames
-        .is_empty()
+    let marker_field = (pnames.is_empty() && snames.is_empty())
         .then(|| quote!(#[doc(hidden)] pub __marker: ::core::marker::PhantomData<fn() -> (E, D)>,));
-    let marker_init = pnames
-        .is_empty()
-        .then(|| quote!(__marker: ::core::marker::PhantomData,));
+    let marker_init =
+        (pnames.is_empty() && snames.is_empty()).then(|| quote!(__marker: ::core::marker::PhantomData,));
     let marker_clone = marker_init.clone();
 
     let fns: Vec<TokenStream> = lowered
         .iter()
-        .map(|(sig, low)| function(env, &grads_name, sig, low))
+        .map(|(sig, low)| function(mctx, layout, &grads_name, sig, low))
         .collect();
     let grads_doc = format!("The gradient of every parameter of [`{name}`]: same fields, same shapes.");
 
@@ -121,23 +141,25 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
         #(#attrs)*
         #vis struct #name<#gdecl> {
             #( #[doc = #pdocs] pub #pnames: #ptys, )*
+            #( #[doc = "Sub-model."] pub #snames: #stys<E, D>, )*
             #marker_field
         }
 
         #[doc = #grads_doc]
         #vis struct #grads_name<#gdecl> {
             #( #[doc = #gdocs] pub #pnames: #ptys, )*
+            #( #[doc = "Gradient of the sub-model."] pub #snames: #sgtys<E, D>, )*
             #marker_field
         }
 
         impl<#gimp> ::core::clone::Clone for #name<#guse> {
             fn clone(&self) -> Self {
-                Self { #( #pnames: self.#pnames.clone(), )* #marker_clone }
+                Self { #( #pnames: self.#pnames.clone(), )* #( #snames: self.#snames.clone(), )* #marker_clone }
             }
         }
         impl<#gimp> ::core::clone::Clone for #grads_name<#guse> {
             fn clone(&self) -> Self {
-                Self { #( #pnames: self.#pnames.clone(), )* #marker_clone }
+                Self { #( #pnames: self.#pnames.clone(), )* #( #snames: self.#snames.clone(), )* #marker_clone }
             }
         }
 
@@ -153,7 +175,11 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
             #[doc(hidden)]
             pub fn new_prefixed(dev: &D, seed: u64, __prefix: &str) -> Self {
                 let _ = dev;
-                Self { #( #pnames: #pinit, )* #marker_init }
+                Self {
+                    #( #pnames: #pinit, )*
+                    #( #snames: #stys::new_prefixed(dev, seed, &#rt::params::join_name(__prefix, #sstrs)), )*
+                    #marker_init
+                }
             }
 
             #(#fns)*
@@ -163,11 +189,13 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
             fn visit_params<V: #rt::TensorVisitor<E, D>>(&self, prefix: &str, v: &mut V) -> #rt::Result<()> {
                 let _ = (&prefix, &v);
                 #( v.visit(&#rt::params::join_name(prefix, #pstrs), &self.#pnames)?; )*
+                #( #rt::Params::visit_params(&self.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
                 Ok(())
             }
             fn visit_params_mut<V: #rt::TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V) -> #rt::Result<()> {
                 let _ = (&prefix, &v);
                 #( v.visit(&#rt::params::join_name(prefix, #pstrs), &mut self.#pnames)?; )*
+                #( #rt::Params::visit_params_mut(&mut self.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
                 Ok(())
             }
         }
@@ -176,11 +204,13 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
             fn visit_params<V: #rt::TensorVisitor<E, D>>(&self, prefix: &str, v: &mut V) -> #rt::Result<()> {
                 let _ = (&prefix, &v);
                 #( v.visit(&#rt::params::join_name(prefix, #pstrs), &self.#pnames)?; )*
+                #( #rt::Params::visit_params(&self.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
                 Ok(())
             }
             fn visit_params_mut<V: #rt::TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V) -> #rt::Result<()> {
                 let _ = (&prefix, &v);
                 #( v.visit(&#rt::params::join_name(prefix, #pstrs), &mut self.#pnames)?; )*
+                #( #rt::Params::visit_params_mut(&mut self.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
                 Ok(())
             }
         }
@@ -190,12 +220,14 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
             fn zero_grads(&self) -> Self::Grads {
                 #grads_name {
                     #( #pnames: #rt::dfdx::tensor::ZerosTensor::zeros_like(self.#pnames.device(), #rt::dfdx::shapes::HasShape::shape(&self.#pnames)), )*
+                    #( #snames: #rt::Model::zero_grads(&self.#snames), )*
                     #marker_init
                 }
             }
             fn visit_with_grads<V: #rt::TensorPairVisitor<E, D>>(&mut self, grads: &Self::Grads, prefix: &str, v: &mut V) -> #rt::Result<()> {
                 let _ = (&prefix, &v, &grads);
                 #( v.visit(&#rt::params::join_name(prefix, #pstrs), &mut self.#pnames, &grads.#pnames)?; )*
+                #( #rt::Model::visit_with_grads(&mut self.#snames, &grads.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
                 Ok(())
             }
         }
@@ -203,7 +235,7 @@ pub fn model(env: &Env, lowered: &[(FnSig, Lowered)]) -> TokenStream {
 }
 
 /// The shared prologue: bind and check run-time dims, pick the device.
-fn prologue(env: &Env, sig: &FnSig) -> TokenStream {
+fn prologue(env: &Env, layout: &Layout, sig: &FnSig) -> TokenStream {
     let rt = rt();
     let ctx = format!("{}::{}", env.model.name, sig.name);
     let mut out = quote! {
@@ -241,10 +273,10 @@ fn prologue(env: &Env, sig: &FnSig) -> TokenStream {
             }
         }
     }
-    let dev = match (env.params.first(), sig.args.first()) {
+    let dev = match (layout.params.first(), sig.args.first()) {
         (Some(p), _) => {
-            let p = &p.name;
-            quote!(self.#p.device().clone())
+            let p = param_path(quote!(self), &p.path);
+            quote!(#p.device().clone())
         }
         (None, Some((a, _))) => quote!(#a.device().clone()),
         (None, None) => quote!(D::default()),
@@ -253,22 +285,23 @@ fn prologue(env: &Env, sig: &FnSig) -> TokenStream {
     out
 }
 
-fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenStream {
+fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenStream {
+    let env = mctx.env;
     let rt = rt();
     let fname = &sig.name;
     let plain_cx = EmitCx {
         rt: rt.clone(),
         taped: false,
         inputs: sig.args.iter().map(|(a, _)| quote!(#a.clone())).collect(),
-        params: env
+        params: layout
             .params
             .iter()
             .map(|p| {
-                let n = &p.name;
-                quote!(self.#n.clone())
+                let p = param_path(quote!(self), &p.path);
+                quote!(#p.clone())
             })
             .collect(),
-        customs: customs(env),
+        customs: layout.customs.clone(),
     };
     let args: Vec<TokenStream> = sig
         .args
@@ -279,7 +312,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
         })
         .collect();
     let arg_names: Vec<&Ident> = sig.args.iter().map(|(a, _)| a).collect();
-    let pro = prologue(env, sig);
+    let pro = prologue(env, layout, sig);
     let scalar = sig.ret.is_scalar();
     let ret_ty = if scalar {
         quote!(E)
@@ -322,20 +355,16 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
         .iter()
         .any(|n| matches!(n.op, crate::ir::Op::Custom(_)));
 
-    let pnames: Vec<&Ident> = env.params.iter().map(|p| &p.name).collect();
-    let marker = env
-        .params
-        .is_empty()
-        .then(|| quote!(__marker: ::core::marker::PhantomData,));
+    let nparams = layout.params.len();
     // Derived gradient: reverse sweep over a copy of the graph, wrt parameters (and inputs).
     let derived = |with_inputs: bool| -> (TokenStream, TokenStream, Vec<TokenStream>) {
         let mut graph = low.graph.clone();
         let mut wrt: Vec<NodeId> = Vec::new();
-        for (i, p) in env.params.iter().enumerate() {
+        for (i, p) in layout.params.iter().enumerate() {
             wrt.push(match low.params[i] {
                 Some(id) => id,
                 // Not read by this function: its gradient is zero.
-                None => graph.push(crate::ir::Op::Param(i), vec![], p.shape.clone(), p.name.span()),
+                None => graph.push(crate::ir::Op::Param(i), vec![], p.shape.clone(), sig.name.span()),
             });
         }
         if with_inputs {
@@ -352,7 +381,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
     let gens = &env.generics;
     let grad_fn = format_ident!("{}_and_grad", fname);
     let (stmts, value, g) = derived(false);
-    let gp = &g[..pnames.len()];
+    let gstruct = grads_struct(mctx, &g[..nparams]);
     let doc = format!("`{fname}` and its gradient with respect to every parameter, derived at compile time.");
     out.extend(quote! {
         #[doc = #doc]
@@ -360,13 +389,14 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
         pub fn #grad_fn(&self, #(#args),*) -> #rt::Result<(E, #grads_name<#(#gens,)* E, D>)> {
             #pro
             #stmts
-            Ok((#rt::ops::value(&#value), #grads_name { #( #pnames: #gp, )* #marker }))
+            Ok((#rt::ops::value(&#value), #gstruct))
         }
     });
 
     let grad_in_fn = format_ident!("{}_and_grad_inputs", fname);
     let (stmts, value, g) = derived(true);
-    let (gp, gi) = g.split_at(pnames.len());
+    let (gp, gi) = g.split_at(nparams);
+    let gstruct = grads_struct(mctx, gp);
     let in_tys: Vec<TokenStream> = sig.args.iter().map(|(_, s)| tensor_ty(&plain_cx, s)).collect();
     let doc = format!("`{fname}`, its parameter gradient and the gradient with respect to each input ({}), derived at compile time.", arg_names.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "));
     out.extend(quote! {
@@ -375,7 +405,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
         pub fn #grad_in_fn(&self, #(#args),*) -> #rt::Result<(E, #grads_name<#(#gens,)* E, D>, (#(#in_tys,)*))> {
             #pro
             #stmts
-            Ok((#rt::ops::value(&#value), #grads_name { #( #pnames: #gp, )* #marker }, (#(#gi,)*)))
+            Ok((#rt::ops::value(&#value), #gstruct, (#(#gi,)*)))
         }
     });
 
@@ -388,21 +418,21 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
     let (stmts, value, g) = {
         let mut graph = low.graph.clone();
         let mut wrt: Vec<NodeId> = Vec::new();
-        for (i, p) in env.params.iter().enumerate() {
+        for (i, p) in layout.params.iter().enumerate() {
             wrt.push(match low.params[i] {
                 Some(id) => id,
-                None => graph.push(crate::ir::Op::Param(i), vec![], p.shape.clone(), p.name.span()),
+                None => graph.push(crate::ir::Op::Param(i), vec![], p.shape.clone(), sig.name.span()),
             });
         }
         let grads = diff::grad(&mut graph, low.out, &wrt);
         let nargs = sig.args.len();
         let mut dot: Option<NodeId> = None;
-        for (i, (&gi, p)) in grads.iter().zip(&env.params).enumerate() {
+        for (i, (&gi, p)) in grads.iter().zip(&layout.params).enumerate() {
             let t = graph.push(
                 crate::ir::Op::Input(nargs + i),
                 vec![],
                 p.shape.clone(),
-                p.name.span(),
+                sig.name.span(),
             );
             let prod = graph.mul(gi, t);
             let axes: Vec<usize> = (0..p.shape.rank()).collect();
@@ -423,16 +453,17 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
             taped: false,
             inputs: plain_cx.inputs.clone(),
             params: plain_cx.params.clone(),
-            customs: customs(env),
+            customs: layout.customs.clone(),
         };
-        for p in &env.params {
-            let n = &p.name;
-            cx.inputs.push(quote!(__tangent.#n.clone()));
+        for p in &layout.params {
+            let t = param_path(quote!(__tangent), &p.path);
+            cx.inputs.push(quote!(#t.clone()));
         }
         let (stmts, outs) = emit::body(&graph, &outputs, &cx);
         (stmts, outs[0].clone(), outs[1..].to_vec())
     };
-    let (gp, hv) = g.split_at(pnames.len());
+    let (gp, hv) = g.split_at(nparams);
+    let (gstruct, hvstruct) = (grads_struct(mctx, gp), grads_struct(mctx, hv));
     let doc = format!("`{fname}`, its gradient, and the Hessian-vector product H·v for a tangent `v` laid out like the gradient; derived at compile time by differentiating the derived gradient (reverse over reverse).");
     out.extend(quote! {
         #[doc = #doc]
@@ -440,7 +471,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
         pub fn #hvp_fn(&self, #(#args,)* __tangent: &#grads_name<#(#gens,)* E, D>) -> #rt::Result<(E, #grads_name<#(#gens,)* E, D>, #grads_name<#(#gens,)* E, D>)> {
             #pro
             #stmts
-            Ok((#rt::ops::value(&#value), #grads_name { #( #pnames: #gp, )* #marker }, #grads_name { #( #pnames: #hv, )* #marker }))
+            Ok((#rt::ops::value(&#value), #gstruct, #hvstruct))
         }
     });
 
@@ -453,19 +484,31 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
             .iter()
             .map(|(a, _)| quote!(#rt::ops::traced(#a.clone())))
             .collect(),
-        params: env
+        params: layout
             .params
             .iter()
             .map(|p| {
-                let n = &p.name;
-                quote!(#rt::ops::traced(self.#n.clone()))
+                let p = param_path(quote!(self), &p.path);
+                quote!(#rt::ops::traced(#p.clone()))
             })
             .collect(),
-        customs: customs(env),
+        customs: layout.customs.clone(),
     };
     let (stmts, outs) = emit::body(&low.graph, &[low.out], &taped_cx);
     let loss = &outs[0];
     let tape_fn = format_ident!("{}_tape", fname);
+    let tape_vals: Vec<TokenStream> = layout
+        .params
+        .iter()
+        .map(|p| {
+            let p = param_path(quote!(self), &p.path);
+            quote!({
+                __grads.try_alloc_for(&#p).map_err(|e| #rt::Error::Other(format!("{e:?}")))?;
+                __grads.get(&#p)
+            })
+        })
+        .collect();
+    let tape_struct = grads_struct(mctx, &tape_vals);
     let doc = format!("`{fname}` differentiated by dfdx's run-time tape instead of the derived code: the oracle tests compare against.");
     out.extend(quote! {
         #[doc = #doc]
@@ -478,13 +521,7 @@ fn function(env: &Env, grads_name: &Ident, sig: &FnSig, low: &Lowered) -> TokenS
             let mut __grads = __loss.backward();
             Ok((
                 __value,
-                #grads_name {
-                    #( #pnames: {
-                        __grads.try_alloc_for(&self.#pnames).map_err(|e| #rt::Error::Other(format!("{e:?}")))?;
-                        __grads.get(&self.#pnames)
-                    }, )*
-                    #marker
-                },
+                #tape_struct,
                 (#( {
                     __grads.try_alloc_for(#arg_names).map_err(|e| #rt::Error::Other(format!("{e:?}")))?;
                     __grads.get(#arg_names)
@@ -510,19 +547,23 @@ pub fn fallback(def: &crate::ast::ModelDef) -> TokenStream {
     let g = generics(&consts);
     let (gdecl, gimp, guse) = (&g.decl, &g.imp, &g.uses);
     let grads_name = format_ident!("{}Grads", name);
+    // Same names and arities as the real methods, any argument types, never returning.
     let methods = def.fns.iter().flat_map(|f| {
         let n = f.name.to_string();
+        let k = f.args.len();
         [
-            n.clone(),
-            format!("{n}_and_grad"),
-            format!("{n}_and_grad_inputs"),
-            format!("{n}_tape"),
+            (n.clone(), k),
+            (format!("{n}_and_grad"), k),
+            (format!("{n}_and_grad_inputs"), k),
+            (format!("{n}_tape"), k),
+            (format!("{n}_hvp"), k + 1),
         ]
     });
     let methods: Vec<TokenStream> = methods
-        .map(|m| {
+        .map(|(m, k)| {
             let m = format_ident!("{}", m);
-            quote!(#[allow(unused)] pub fn #m<A>(&self, _args: A) -> ! { panic!("this model did not compile") })
+            let tys: Vec<Ident> = (0..k).map(|i| format_ident!("A{}", i)).collect();
+            quote!(#[allow(unused)] pub fn #m<#(#tys),*>(&self, #(_: #tys),*) -> ! { panic!("this model did not compile") })
         })
         .collect();
     quote! {

@@ -35,6 +35,7 @@ impl Parse for ModelDef {
         let mut fns = Vec::new();
         let mut helpers = Vec::new();
         let mut externs = Vec::new();
+        let mut subs = Vec::new();
         while !body.is_empty() {
             let la = body.lookahead1();
             if la.peek(kw::dims) {
@@ -47,8 +48,20 @@ impl Parse for ModelDef {
                 body.parse::<kw::params>()?;
                 let inner;
                 braced!(inner in body);
-                let list = inner.parse_terminated(ParamDecl::parse, Token![,])?;
-                params.extend(list);
+                while !inner.is_empty() {
+                    if inner.peek(Ident) && inner.peek2(Token![:]) && !inner.peek3(syn::token::Bracket) {
+                        let name: Ident = inner.parse()?;
+                        inner.parse::<Token![:]>()?;
+                        let model: Ident = inner.parse()?;
+                        subs.push(SubDecl { name, model });
+                    } else {
+                        params.push(inner.parse::<ParamDecl>()?);
+                    }
+                    if inner.is_empty() {
+                        break;
+                    }
+                    inner.parse::<Token![,]>()?;
+                }
             } else if la.peek(Token![extern]) {
                 externs.push(parse_extern(&body)?);
             } else if la.peek(Token![fn]) || la.peek(Token![#]) {
@@ -68,6 +81,7 @@ impl Parse for ModelDef {
             params,
             fns,
             helpers,
+            subs,
             externs,
         })
     }
@@ -391,6 +405,27 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
             open: bracket.span.open(),
             close: bracket.span.close(),
             items,
+        });
+    }
+    if input.peek(Ident) && input.peek2(Token![.]) && !input.peek2(Token![..]) {
+        let recv: Ident = input.parse()?;
+        input.parse::<Token![.]>()?;
+        let method: Ident = input.parse()?;
+        let content;
+        let paren = parenthesized!(content in input);
+        let mut args = Vec::new();
+        while !content.is_empty() {
+            args.push(parse_arg(&content)?);
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        return Ok(Expr::MethodCall {
+            recv,
+            method,
+            args,
+            close: paren.span.close(),
         });
     }
     if input.peek(Ident) {

@@ -3,7 +3,7 @@
 
 use proc_macro2::TokenStream;
 use proptest::prelude::*;
-use shapegrad_compiler::{ast, check, ctxt::Ctxt, expand, ir::Op, lower};
+use shapegrad_compiler::{ast, check, compose, ctxt::Ctxt, expand, ir::Op, lower};
 
 const MODEL: &str = r#"
     pub struct Net {
@@ -18,10 +18,12 @@ fn errors_of(src: &str) -> Vec<String> {
     let file: ast::File = syn::parse_str(src).expect("parses");
     let def = &file.models[0];
     let cx = Ctxt::new();
-    let env = check::declarations(&cx, def);
-    for sig in &env.sigs {
+    let envs = vec![check::declarations(&cx, def)];
+    let mut layout = compose::Layout::default();
+    let mctx = compose::build(&envs, 0, &[], &mut layout);
+    for sig in &envs[0].sigs {
         let f = def.fns.iter().find(|f| f.name == sig.name).unwrap();
-        let _ = lower::lower_fn(&cx, &env, f, sig);
+        let _ = lower::lower_fn(&cx, &mctx, layout.params.len(), f, sig);
     }
     match cx.finish() {
         Ok(()) => vec![],
@@ -55,10 +57,12 @@ fn lowering_inlines_calls_and_inserts_broadcasts() {
     let file: ast::File = syn::parse_str(MODEL).unwrap();
     let def = &file.models[0];
     let cx = Ctxt::new();
-    let env = check::declarations(&cx, def);
-    let sig = env.sigs.iter().find(|s| s.name == "loss").unwrap();
+    let envs = vec![check::declarations(&cx, def)];
+    let mut layout = compose::Layout::default();
+    let mctx = compose::build(&envs, 0, &[], &mut layout);
+    let sig = envs[0].sigs.iter().find(|s| s.name == "loss").unwrap();
     let f = def.fns.iter().find(|f| f.name == "loss").unwrap();
-    let low = lower::lower_fn(&cx, &env, f, sig).unwrap();
+    let low = lower::lower_fn(&cx, &mctx, layout.params.len(), f, sig).unwrap();
     let ops: Vec<&Op> = low.graph.nodes.iter().map(|n| &n.op).collect();
     assert!(ops.iter().any(|o| matches!(o, Op::MatMul)), "forward was inlined");
     assert!(
