@@ -17,8 +17,9 @@
 //!   `h⁴ f⁽⁵⁾/30 ≈ 1e-13` and rounding error `≈ 1e-15/h` both sit well below the 1e-8 the tests
 //!   demand.
 //!
-//! The first two give derivatives per angle slot, pulled back to parameters by
-//! [`Circuit::pull_back`] (a shared parameter sums its gates' terms).
+//! The first two give derivatives per angle slot (one per gate angle), then apply the chain
+//! rule through the [`Angle`](super::Angle) expressions: a parameter shared by several gates
+//! sums their terms.
 
 use super::{Circuit, Hamiltonian, StateVector, C64};
 use crate::{Error, Result};

@@ -8,7 +8,7 @@
 //! splitting the slice into blocks of `2^(k+1)` and each block into halves, so the borrow
 //! checker sees disjoint `&mut` and no `unsafe` is needed. Two-qubit gates split twice and visit
 //! quadruples. Above [`PAR_MIN_QUBITS`] the blocks are handed to rayon; the gates are memory
-//! bound at that size, so the split is into tasks of [`BLOCK`] amplitudes (64 KiB), large enough
+//! bound at that size, so the split is into tasks of `BLOCK` amplitudes (64 KiB), large enough
 //! that scheduling is noise next to the streaming.
 
 use super::{Mat2, Mat4, C64};
