@@ -87,17 +87,7 @@ impl PauliString {
     /// `phase(i)` such that `P|i> = phase(i) |i ⊕ x>`.
     #[inline]
     fn phase(&self, i: usize) -> C64 {
-        let base = match self.y_count {
-            0 => C64::new(1.0, 0.0),
-            1 => C64::new(0.0, 1.0),
-            2 => C64::new(-1.0, 0.0),
-            _ => C64::new(0.0, -1.0),
-        };
-        if (i & self.z_mask).count_ones() % 2 == 1 {
-            -base
-        } else {
-            base
-        }
+        pauli_phase(self.y_count as u32, self.z_mask, i)
     }
 
     /// `<ψ|P|ψ>` (real since P is Hermitian).
@@ -123,6 +113,43 @@ impl PauliString {
         let x = self.x_mask;
         for_each_amp(out, |j, o| *o += coeff * self.phase(j ^ x) * a[j ^ x]);
     }
+}
+
+/// `i^{y_count} · (−1)^{popcount(i ∧ z)}`: the phase of a Pauli product on basis state `i`.
+#[inline]
+fn pauli_phase(y_count: u32, z: usize, i: usize) -> C64 {
+    let base = match y_count % 4 {
+        0 => C64::new(1.0, 0.0),
+        1 => C64::new(0.0, 1.0),
+        2 => C64::new(-1.0, 0.0),
+        _ => C64::new(0.0, -1.0),
+    };
+    if (i & z).count_ones() % 2 == 1 {
+        -base
+    } else {
+        base
+    }
+}
+
+/// `<a| P Π |b>` where `P` has X on the bits of `x`, Z on those of `z` (Y on both) and `Π`
+/// projects onto the `ctrl` bits all 1 (`ctrl` disjoint from `x`, so `P` and `Π` commute).
+/// One read-only pass over both states.
+pub(crate) fn masked_pauli_inner(
+    a: &StateVector,
+    b: &StateVector,
+    x: usize,
+    z: usize,
+    ctrl: usize,
+) -> C64 {
+    let y_count = (x & z).count_ones();
+    let b = b.amplitudes();
+    sum_amps(a.amplitudes(), move |j, v| {
+        if j & ctrl == ctrl {
+            v.conj() * pauli_phase(y_count, z, j ^ x) * b[j ^ x]
+        } else {
+            C64::new(0.0, 0.0)
+        }
+    })
 }
 
 impl fmt::Display for PauliString {

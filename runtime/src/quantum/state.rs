@@ -259,11 +259,8 @@ impl StateVector {
     /// `<self|other>`.
     pub fn inner(&self, other: &StateVector) -> C64 {
         debug_assert_eq!(self.n, other.n);
-        self.amps
-            .iter()
-            .zip(&other.amps)
-            .map(|(a, b)| a.conj() * b)
-            .sum()
+        let b = &other.amps;
+        sum_amps(&self.amps, |i, a| a.conj() * b[i])
     }
 
     /// Probability of each basis state.
