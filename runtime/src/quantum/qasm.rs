@@ -514,13 +514,22 @@ impl Parser {
         let Some(&size) = self.cregs.get(&name) else {
             return self.err(&t, format!("`{name}` is not a declared classical register"));
         };
-        if self.is_sym("[") {
+        let bits = if self.is_sym("[") {
             self.next();
             let (i, it) = self.int("a bit index")?;
             if i >= size {
                 return self.err(&it, format!("bit {i} out of range for `{name}[{size}]`"));
             }
             self.expect_sym("]")?;
+            1
+        } else {
+            size
+        };
+        if bits != q[0].0.len() {
+            return self.err(
+                &t,
+                format!("`measure` maps {} qubit(s) to {bits} bit(s)", q[0].0.len()),
+            );
         }
         self.expect_sym(";")?;
         Ok(())
@@ -1116,6 +1125,11 @@ mod tests {
                 10,
             ),
             ("OPENQASM 2.0;\nqreg q[2];\nrx(1/0) q[0];\n", 3, 4),
+            (
+                "OPENQASM 2.0;\nqreg q[2];\ncreg c[3];\nmeasure q -> c;\n",
+                4,
+                14,
+            ),
         ];
         for &(src, line, col) in cases {
             let e = parse_qasm(src).unwrap_err();
