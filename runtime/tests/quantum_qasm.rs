@@ -183,6 +183,59 @@ fn quantum_cu3_expansion_is_controlled_u3() {
     }
 }
 
+/// The multi-controlled qelib1 gates, expanded from their definitions, on every basis state.
+#[test]
+fn quantum_multi_controlled_qelib1_gates_are_exact() {
+    let sx = Gate::SX.matrix(&[]);
+    let one = C64::new(1.0, 0.0);
+    // (gate, qubits, target, relative phase allowed)
+    let cases: &[(&str, usize, bool)] = &[
+        ("ccx", 3, false),
+        ("rccx", 3, true),
+        ("c3x", 4, false),
+        ("rc3x", 4, true),
+        ("c3sqrtx", 4, false),
+        ("c4x", 5, false),
+    ];
+    for &(name, k, relative) in cases {
+        let args: Vec<String> = (0..k).map(|j| format!("q[{j}]")).collect();
+        for input in 0..1usize << k {
+            let flips: String = (0..k)
+                .filter(|j| input >> j & 1 == 1)
+                .map(|j| format!("x q[{j}];\n"))
+                .collect();
+            let src = format!(
+                "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[{k}];\n{flips}{name} {};\n",
+                args.join(",")
+            );
+            let p = parse_qasm(&src).unwrap();
+            let s = p.circuit.run(&[], &p.params).unwrap();
+            let controls = (1usize << (k - 1)) - 1;
+            let t = 1usize << (k - 1);
+            let mut want = vec![C64::new(0.0, 0.0); 1 << k];
+            if input & controls == controls {
+                let (b, other) = (input >> (k - 1), input ^ t);
+                if name == "c3sqrtx" {
+                    want[input] = sx[b][b];
+                    want[other] = sx[1 - b][b];
+                } else {
+                    want[other] = one;
+                }
+            } else {
+                want[input] = one;
+            }
+            for (i, (a, w)) in s.amplitudes().iter().zip(&want).enumerate() {
+                let ok = if relative {
+                    (a.norm() - w.norm()).abs() < 1e-12
+                } else {
+                    (a - w).norm() < 1e-12
+                };
+                assert!(ok, "{name} |{input:b}>: amplitude {i} = {a}, want {w}");
+            }
+        }
+    }
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 400, ..Default::default() })]
 

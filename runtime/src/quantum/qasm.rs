@@ -3,7 +3,8 @@
 //! Supported: the header `OPENQASM 2.0;`, `include "qelib1.inc";`, one `qreg`, any number of
 //! `creg`s, the `qelib1.inc` gate set as current tools ship it (`u1 u2 u3 U u p id x y z h s
 //! sdg t tdg sx sxdg rx ry rz cx CX cy cz ch swap ccx cswap crx cry crz cu1 cp cu3 cu csx rxx
-//! ryy rzz`), user `gate` definitions (expanded at each call; a body may call built-ins and
+//! ryy rzz u0 rccx rc3x c3x c3sqrtx c4x`; those the simulator has no kernel for are expanded
+//! with qelib1's own definitions), user `gate` definitions (expanded at each call; a body may call built-ins and
 //! earlier definitions), register broadcasting (`h q;`), `barrier` and `measure` (both ignored:
 //! the simulator computes expectations of the final pure state), `//` comments. Angles are
 //! arithmetic over numbers, `pi`, gate parameters, `+ - * / ^`, and `sin cos tan exp ln sqrt`.
@@ -54,6 +55,12 @@ const PRELUDE: &str = "
 gate cu3(theta,phi,lambda) c, t { u1((lambda+phi)/2) c; u1((lambda-phi)/2) t; cx c,t; u3(-theta/2,0,-(phi+lambda)/2) t; cx c,t; u3(theta/2,phi,0) t; }
 gate cu(theta,phi,lambda,gamma) c, t { p(gamma) c; p((lambda+phi)/2) c; p((lambda-phi)/2) t; cx c,t; u(-theta/2,0,-(phi+lambda)/2) t; cx c,t; u(theta/2,phi,0) t; }
 gate csx a,b { h b; cu1(pi/2) a,b; h b; }
+gate u0(gamma) q { U(0,0,0) q; }
+gate rccx a,b,c { u2(0,pi) c; u1(pi/4) c; cx b, c; u1(-pi/4) c; cx a, c; u1(pi/4) c; cx b, c; u1(-pi/4) c; u2(0,pi) c; }
+gate rc3x a,b,c,d { u2(0,pi) d; u1(pi/4) d; cx c,d; u1(-pi/4) d; u2(0,pi) d; cx a,d; u1(pi/4) d; cx b,d; u1(-pi/4) d; cx a,d; u1(pi/4) d; cx b,d; u1(-pi/4) d; u2(0,pi) d; u1(pi/4) d; cx c,d; u1(-pi/4) d; u2(0,pi) d; }
+gate c3x a,b,c,d { h d; cu1(pi/4) a,d; h d; cx a,b; h d; cu1(-pi/4) b,d; h d; cx a,b; h d; cu1(pi/4) b,d; h d; cx b,c; h d; cu1(-pi/4) c,d; h d; cx a,c; h d; cu1(pi/4) c,d; h d; cx b,c; h d; cu1(-pi/4) c,d; h d; cx a,c; h d; cu1(pi/4) c,d; h d; }
+gate c3sqrtx a,b,c,d { h d; cu1(pi/8) a,d; h d; cx a,b; h d; cu1(-pi/8) b,d; h d; cx a,b; h d; cu1(pi/8) b,d; h d; cx b,c; h d; cu1(-pi/8) c,d; h d; cx a,c; h d; cu1(pi/8) c,d; h d; cx b,c; h d; cu1(-pi/8) c,d; h d; cx a,c; h d; cu1(pi/8) c,d; h d; }
+gate c4x a,b,c,d,e { h e; cu1(pi/2) d,e; h e; c3x a,b,c,d; h e; cu1(-pi/2) d,e; h e; c3x a,b,c,d; c3sqrtx a,b,c,e; }
 ";
 
 #[derive(Debug, Clone, PartialEq)]
