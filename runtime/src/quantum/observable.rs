@@ -562,7 +562,6 @@ mod tests {
     #[test]
     #[allow(clippy::needless_range_loop)] // index loops read as the matrix formula
     fn pauli_action_matches_dense() {
-        let n = 3;
         let amps: Vec<C64> = (0..8)
             .map(|i| C64::new((i as f64).sin(), (2.0 * i as f64).cos()))
             .collect();
@@ -594,7 +593,6 @@ mod tests {
         }
         let exp: C64 = amps.iter().zip(&out).map(|(a, b)| a.conj() * b).sum();
         assert!((p.expectation(&s) - exp.re).abs() < 1e-14 && exp.im.abs() < 1e-14);
-        let _ = n;
     }
 
     #[test]
