@@ -302,6 +302,9 @@ struct Parser {
     in_prelude: bool,
     /// Qubits already measured: a later gate on one would need mid-circuit measurement.
     measured: Vec<usize>,
+    /// Gates the file itself defined (it may redefine prelude gates once, e.g. when it
+    /// inlines qelib1.inc instead of including it, but not its own).
+    defined_here: Vec<String>,
 }
 
 impl Parser {
@@ -318,6 +321,7 @@ impl Parser {
             seen_header: false,
             in_prelude: false,
             measured: Vec::new(),
+            defined_here: Vec::new(),
         })
     }
 
@@ -545,8 +549,11 @@ impl Parser {
     fn gate_def(&mut self) -> PResult<()> {
         self.next();
         let (name, nt) = self.ident("a gate name")?;
-        if self.defs.contains_key(&name) && !self.in_prelude {
+        if self.defined_here.contains(&name) {
             return self.err(&nt, format!("gate `{name}` is already defined"));
+        }
+        if !self.in_prelude {
+            self.defined_here.push(name.clone());
         }
         if name == "U" || name == "CX" {
             return self.err(
@@ -616,6 +623,9 @@ impl Parser {
                         &qt,
                         format!("`{q}` is not a qubit argument of gate `{name}`"),
                     );
+                }
+                if cq.contains(&q) {
+                    return self.err(&qt, format!("qubit argument `{q}` used twice in one call"));
                 }
                 cq.push(q);
                 if self.is_sym(",") {
@@ -1091,6 +1101,27 @@ mod tests {
         assert!(p.circuit.ops()[1..4]
             .iter()
             .all(|o| o.angles == vec![Angle::Weight(3)]));
+    }
+
+    /// Files that inline qelib1.inc's definitions instead of including it still parse, and
+    /// mean the same.
+    #[test]
+    fn inlined_qelib1_definitions_are_accepted() {
+        let src = "OPENQASM 2.0;\n\
+                   gate u3(theta,phi,lambda) q { U(theta,phi,lambda) q; }\n\
+                   gate cx c,t { CX c,t; }\n\
+                   gate u1(lambda) q { U(0,0,lambda) q; }\n\
+                   gate cu3(theta,phi,lambda) c, t { u1((lambda+phi)/2) c; u1((lambda-phi)/2) t; cx c,t; u3(-theta/2,0,-(phi+lambda)/2) t; cx c,t; u3(theta/2,phi,0) t; }\n\
+                   qreg q[2];\nu3(0.3,0.2,0.1) q[0];\ncu3(0.7,0.1,-0.2) q[0],q[1];\n";
+        let inlined = parse_qasm(src).unwrap();
+        let included = parse_qasm(
+            "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\nu3(0.3,0.2,0.1) q[0];\ncu3(0.7,0.1,-0.2) q[0],q[1];\n",
+        )
+        .unwrap();
+        assert_eq!(inlined.params, included.params);
+        let a = inlined.circuit.run(&[], &inlined.params).unwrap();
+        let b = included.circuit.run(&[], &included.params).unwrap();
+        assert!((a.inner(&b).norm() - 1.0).abs() < 1e-12);
     }
 
     #[test]
