@@ -53,7 +53,7 @@ pub use grad::{expectations, gradient, vjp, GradMethod, Gradient};
 pub use layer::QuantumLayer;
 pub use observable::{sample, Hamiltonian, Pauli, PauliString, ShotEstimate};
 pub use qasm::{parse_qasm, run_cli as qasm_cli, QasmProgram};
-pub use state::StateVector;
+pub use state::{parallel_threshold, set_parallel_threshold, StateVector};
 
 /// The amplitude type.
 pub type C64 = num_complex::Complex64;

@@ -7,16 +7,41 @@
 //! gate on qubit `k` visits the pairs `(i, i + 2^k)` with bit `k` of `i` clear, found by
 //! splitting the slice into blocks of `2^(k+1)` and each block into halves, so the borrow
 //! checker sees disjoint `&mut` and no `unsafe` is needed. Two-qubit gates split twice and visit
-//! quadruples. Above [`PAR_MIN_QUBITS`] the blocks are handed to rayon; the gates are memory
+//! quadruples. From [`parallel_threshold`] qubits on, the blocks are handed to rayon; the gates are memory
 //! bound at that size, so the split is into tasks of `BLOCK` amplitudes (64 KiB), large enough
 //! that scheduling is noise next to the streaming.
 
 use super::{Mat2, Mat4, C64};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// States with at least this many qubits run their kernels on rayon's pool. Below it a gate
-/// takes a few microseconds and the fork-join overhead would dominate.
-pub const PAR_MIN_QUBITS: usize = 14;
+/// By default, states with at least this many qubits run their kernels on rayon's pool.
+/// Below it the state fits in L2 (4 MiB at 18 qubits), a gate takes tens of microseconds and
+/// fork-join overhead eats the gain: on the shared 2-vCPU development machine one RY at
+/// n = 16 took 30 µs serial vs 50–76 µs on rayon, while at n = 20 rayon won (1.3 vs 2.8 ms).
+/// Layers parallelize over the batch instead, which is what small registers want.
+pub const DEFAULT_PAR_MIN_QUBITS: usize = 18;
+
+static PAR_MIN_QUBITS: AtomicUsize = AtomicUsize::new(DEFAULT_PAR_MIN_QUBITS);
+
+/// Sets the register size from which kernels run in parallel (process-wide). On a machine
+/// whose cores are busy with other work, fork-join can cost more than it saves (the benchmark
+/// prints both modes side by side), so this is a knob rather than a constant. Results do not
+/// depend on it beyond the summation order of reductions (≈ 1e-16).
+pub fn set_parallel_threshold(min_qubits: usize) {
+    PAR_MIN_QUBITS.store(min_qubits, Ordering::Relaxed);
+}
+
+/// The register size from which kernels run in parallel.
+pub fn parallel_threshold() -> usize {
+    PAR_MIN_QUBITS.load(Ordering::Relaxed)
+}
+
+/// Whether a state of `len` amplitudes (a power of two) uses the parallel kernels.
+#[inline]
+fn parallel(len: usize) -> bool {
+    len.trailing_zeros() as usize >= parallel_threshold()
+}
 
 /// Amplitudes per rayon task (a power of two; 64 KiB of `Complex64`).
 const BLOCK: usize = 1 << 12;
@@ -28,7 +53,7 @@ where
 {
     let stride = 1usize << k;
     debug_assert!(2 * stride <= amps.len());
-    if amps.len() < (1 << PAR_MIN_QUBITS) {
+    if !parallel(amps.len()) {
         pairs_serial(amps, 0, stride, &f);
     } else if 2 * stride <= BLOCK {
         amps.par_chunks_mut(BLOCK)
@@ -91,7 +116,7 @@ where
 {
     let sl = 1usize << lo;
     let sh = 1usize << hi;
-    if amps.len() < (1 << PAR_MIN_QUBITS) {
+    if !parallel(amps.len()) {
         quads_serial(amps, 0, sl, sh, f);
     } else if 2 * sh <= BLOCK {
         amps.par_chunks_mut(BLOCK)
@@ -153,7 +178,7 @@ pub(crate) fn for_each_amp<F>(amps: &mut [C64], f: F)
 where
     F: Fn(usize, &mut C64) + Sync + Send,
 {
-    if amps.len() < (1 << PAR_MIN_QUBITS) {
+    if !parallel(amps.len()) {
         amps.iter_mut().enumerate().for_each(|(i, a)| f(i, a));
     } else {
         amps.par_chunks_mut(BLOCK)
@@ -177,7 +202,7 @@ where
             .enumerate()
             .fold(C64::new(0.0, 0.0), |s, (i, &a)| s + f(b * BLOCK + i, a))
     };
-    if amps.len() < (1 << PAR_MIN_QUBITS) {
+    if !parallel(amps.len()) {
         block(0, amps)
     } else {
         let parts: Vec<C64> = amps
@@ -411,6 +436,8 @@ mod tests {
     /// parallel paths, for every qubit position (low, middle, above the block size).
     #[test]
     fn kernels_match_reference_serial_and_parallel() {
+        // Only ever lowered (tests run concurrently), so the 15-qubit case is parallel.
+        set_parallel_threshold(parallel_threshold().min(12));
         let m: Mat2 = [[c(0.3, 0.1), c(-0.2, 0.5)], [c(0.7, -0.4), c(0.05, 0.9)]];
         for n in [5usize, 15] {
             let s0 = state(n, n as u64);
@@ -441,6 +468,7 @@ mod tests {
 
     #[test]
     fn toffoli_and_cswap_permute_basis_states() {
+        set_parallel_threshold(parallel_threshold().min(12));
         for n in [3usize, 14] {
             let s0 = state(n, 7);
             let mut s = s0.clone();
