@@ -103,6 +103,13 @@ fn gates() {
                 t * 1e6,
                 bytes / t / 1e9
             );
+            // The lowest qubit (pairs are adjacent: the most loop overhead per amplitude).
+            let t = time(samples, inner, || s.apply_mat1(0, black_box(&ry)));
+            println!(
+                "statevector gate=RY n={n} qubit=0 mode={mode} us={:.2} gbps={:.1}",
+                t * 1e6,
+                bytes / t / 1e9
+            );
             let t = time(samples, inner, || s.apply_cx(q, (q + 1) % n));
             println!(
                 "statevector gate=CNOT n={n} qubit={q} mode={mode} us={:.2} gbps={:.1}",

@@ -84,11 +84,34 @@ fn pairs_serial<F>(chunk: &mut [C64], offset: usize, stride: usize, f: &F)
 where
     F: Fn(usize, &mut C64, &mut C64),
 {
+    // Low qubits have tiny blocks; fixed-size arrays let the compiler unroll them instead of
+    // setting up two slice iterators per pair (measured 2x on qubit 0).
+    match stride {
+        1 => return pairs_fixed::<2, F>(chunk, offset, f),
+        2 => return pairs_fixed::<4, F>(chunk, offset, f),
+        4 => return pairs_fixed::<8, F>(chunk, offset, f),
+        _ => {}
+    }
     for (c, block) in chunk.chunks_exact_mut(2 * stride).enumerate() {
         let base = offset + c * 2 * stride;
         let (lo, hi) = block.split_at_mut(stride);
         for (i, (a, b)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
             f(base + i, a, b);
+        }
+    }
+}
+
+/// [`pairs_serial`] for blocks of a compile-time size `B = 2·stride`.
+fn pairs_fixed<const B: usize, F>(chunk: &mut [C64], offset: usize, f: &F)
+where
+    F: Fn(usize, &mut C64, &mut C64),
+{
+    let (blocks, rest) = chunk.as_chunks_mut::<B>();
+    debug_assert!(rest.is_empty());
+    for (c, block) in blocks.iter_mut().enumerate() {
+        let (lo, hi) = block.split_at_mut(B / 2);
+        for (i, (a, b)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+            f(offset + c * B + i, a, b);
         }
     }
 }
@@ -153,23 +176,48 @@ fn quad_halves<F>(l: &mut [C64], h: &mut [C64], base: usize, sl: usize, f: &F)
 where
     F: Fn(usize, &mut C64, &mut C64, &mut C64, &mut C64),
 {
+    match sl {
+        1 => return quad_halves_fixed::<2, F>(l, h, base, f),
+        2 => return quad_halves_fixed::<4, F>(l, h, base, f),
+        4 => return quad_halves_fixed::<8, F>(l, h, base, f),
+        _ => {}
+    }
     for (c, (lb, hb)) in l
         .chunks_exact_mut(2 * sl)
         .zip(h.chunks_exact_mut(2 * sl))
         .enumerate()
     {
-        let b = base + c * 2 * sl;
-        let (ll, lh) = lb.split_at_mut(sl);
-        let (hl, hh) = hb.split_at_mut(sl);
-        for (i, (((a, bb), cc), d)) in ll
-            .iter_mut()
-            .zip(lh.iter_mut())
-            .zip(hl.iter_mut())
-            .zip(hh.iter_mut())
-            .enumerate()
-        {
-            f(b + i, a, bb, cc, d);
-        }
+        quad_block(lb, hb, base + c * 2 * sl, sl, f);
+    }
+}
+
+/// [`quad_halves`] for a low-qubit block of compile-time size `B = 2·sl`.
+fn quad_halves_fixed<const B: usize, F>(l: &mut [C64], h: &mut [C64], base: usize, f: &F)
+where
+    F: Fn(usize, &mut C64, &mut C64, &mut C64, &mut C64),
+{
+    let (lbs, _) = l.as_chunks_mut::<B>();
+    let (hbs, _) = h.as_chunks_mut::<B>();
+    for (c, (lb, hb)) in lbs.iter_mut().zip(hbs.iter_mut()).enumerate() {
+        quad_block(lb, hb, base + c * B, B / 2, f);
+    }
+}
+
+#[inline(always)]
+fn quad_block<F>(lb: &mut [C64], hb: &mut [C64], b: usize, sl: usize, f: &F)
+where
+    F: Fn(usize, &mut C64, &mut C64, &mut C64, &mut C64),
+{
+    let (ll, lh) = lb.split_at_mut(sl);
+    let (hl, hh) = hb.split_at_mut(sl);
+    for (i, (((a, bb), cc), d)) in ll
+        .iter_mut()
+        .zip(lh.iter_mut())
+        .zip(hl.iter_mut())
+        .zip(hh.iter_mut())
+        .enumerate()
+    {
+        f(b + i, a, bb, cc, d);
     }
 }
 
