@@ -7,17 +7,17 @@
 //! gate on qubit `k` visits the pairs `(i, i + 2^k)` with bit `k` of `i` clear, found by
 //! splitting the slice into blocks of `2^(k+1)` and each block into halves, so the borrow
 //! checker sees disjoint `&mut` and no `unsafe` is needed. Two-qubit gates split twice and visit
-//! quadruples. From [`parallel_threshold`] qubits on, the blocks are handed to rayon; the gates are memory
-//! bound at that size, so the split is into tasks of `BLOCK` amplitudes (64 KiB), large enough
-//! that scheduling is noise next to the streaming.
+//! quadruples. From [`parallel_threshold`] qubits on, the blocks are handed to rayon; the gates
+//! are memory bound at that size, so the split is into tasks of `BLOCK` amplitudes (64 KiB),
+//! large enough that scheduling is noise next to the streaming.
 
 use super::{Mat2, Mat4, C64};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// By default, states with at least this many qubits run their kernels on rayon's pool.
-/// Below it the state fits in L2 (4 MiB at 18 qubits), a gate takes tens of microseconds and
-/// fork-join overhead eats the gain: on the shared 2-vCPU development machine one RY at
+/// Below it the state (at most 2 MiB) stays in the caches, a gate takes tens of microseconds
+/// and fork-join overhead eats the gain: on the shared 2-vCPU development machine one RY at
 /// n = 16 took 30 µs serial vs 50–76 µs on rayon, while at n = 20 rayon won (1.3 vs 2.8 ms).
 /// Layers parallelize over the batch instead, which is what small registers want.
 pub const DEFAULT_PAR_MIN_QUBITS: usize = 18;
