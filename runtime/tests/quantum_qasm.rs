@@ -183,6 +183,90 @@ fn quantum_cu3_expansion_is_controlled_u3() {
     }
 }
 
+/// Export and re-import reproduce the state, with one parameter per gate angle in order.
+#[test]
+fn quantum_to_qasm_round_trips() {
+    let mut c = Circuit::new(4).unwrap();
+    let w = |i| shapegrad_runtime::quantum::Angle::weight(i);
+    c.h(0)
+        .unwrap()
+        .x(1)
+        .unwrap()
+        .y(2)
+        .unwrap()
+        .z(3)
+        .unwrap()
+        .s(0)
+        .unwrap()
+        .sdg(1)
+        .unwrap();
+    c.t(2)
+        .unwrap()
+        .tdg(3)
+        .unwrap()
+        .sx(0)
+        .unwrap()
+        .sxdg(1)
+        .unwrap();
+    c.rx(0, w(0))
+        .unwrap()
+        .ry(1, w(1) * 2.0)
+        .unwrap()
+        .rz(2, -0.3)
+        .unwrap()
+        .p(3, w(0))
+        .unwrap();
+    c.u2(0, 0.1, w(1))
+        .unwrap()
+        .u3(1, w(0), 0.2, -1.0 / 3.0)
+        .unwrap();
+    c.cnot(0, 1)
+        .unwrap()
+        .cy(1, 2)
+        .unwrap()
+        .cz(2, 3)
+        .unwrap()
+        .ch(3, 0)
+        .unwrap()
+        .swap(0, 2)
+        .unwrap();
+    c.crx(0, 1, w(1))
+        .unwrap()
+        .cry(1, 2, 0.4)
+        .unwrap()
+        .crz(2, 3, w(0))
+        .unwrap()
+        .cphase(3, 0, 0.9)
+        .unwrap();
+    c.rxx(0, 3, w(1))
+        .unwrap()
+        .ryy(1, 2, 0.55)
+        .unwrap()
+        .rzz(2, 0, w(0))
+        .unwrap();
+    c.toffoli(0, 1, 2).unwrap().cswap(3, 0, 1).unwrap();
+    let weights = [0.37, -1.21];
+    let text = c.to_qasm(&[], &weights).unwrap();
+    let p = parse_qasm(&text).unwrap();
+    assert_eq!(p.params.len(), c.num_slots());
+    assert_eq!(p.params, c.slot_values(&[], &weights).unwrap());
+    let a = c.run(&[], &weights).unwrap();
+    let b = p.circuit.run(&[], &p.params).unwrap();
+    for (x, y) in a.amplitudes().iter().zip(b.amplitudes()) {
+        assert!((x - y).norm() < 1e-12, "{x} vs {y}\n{text}");
+    }
+    let mut u = Circuit::new(1).unwrap();
+    u.unitary1(
+        0,
+        [
+            [C64::new(0.0, 0.0), C64::new(1.0, 0.0)],
+            [C64::new(1.0, 0.0), C64::new(0.0, 0.0)],
+        ],
+    )
+    .unwrap();
+    assert!(u.to_qasm(&[], &[]).is_err());
+}
+
 /// The multi-controlled qelib1 gates, expanded from their definitions, on every basis state.
 #[test]
 fn quantum_multi_controlled_qelib1_gates_are_exact() {

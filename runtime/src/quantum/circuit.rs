@@ -465,6 +465,54 @@ impl Circuit {
     }
 }
 
+impl Circuit {
+    /// OpenQASM 2.0 text of the circuit with every angle evaluated at `(inputs, weights)`,
+    /// readable by [`parse_qasm`](super::parse_qasm) and by other tools (qelib1 names; `ryy`,
+    /// which qelib1 lacks, is defined in the file as Qiskit does). Numbers are written in full
+    /// precision, so a round trip reproduces the state. Arbitrary unitaries have no OpenQASM 2
+    /// form and are an error.
+    pub fn to_qasm(&self, inputs: &[f64], weights: &[f64]) -> Result<String> {
+        self.check_params("Circuit::to_qasm", inputs, weights)?;
+        let mut out = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
+        if self.ops.iter().any(|o| o.gate == Gate::RYY) {
+            out.push_str(
+                "gate ryy(theta) a, b { rx(pi/2) a; rx(pi/2) b; cx a, b; rz(theta) b; cx a, b; \
+                 rx(-pi/2) a; rx(-pi/2) b; }\n",
+            );
+        }
+        out.push_str(&format!("qreg q[{}];\n", self.n));
+        for op in &self.ops {
+            if matches!(op.gate, Gate::Unitary1(_) | Gate::Unitary2(_)) {
+                return Err(Error::Other(format!(
+                    "Circuit::to_qasm: `{}` on {:?} has no OpenQASM 2.0 form",
+                    op.gate.name(),
+                    op.qubits
+                )));
+            }
+            out.push_str(op.gate.name());
+            if !op.angles.is_empty() {
+                let mut vals = Vec::with_capacity(op.angles.len());
+                for a in &op.angles {
+                    let v = a.eval(inputs, weights);
+                    if !v.is_finite() {
+                        return Err(Error::NonFinite {
+                            context: "Circuit::to_qasm".into(),
+                            tensor: format!("angle of `{}`", op.gate.name()),
+                            index: vals.len(),
+                            value: v,
+                        });
+                    }
+                    vals.push(format!("{v:?}"));
+                }
+                out.push_str(&format!("({})", vals.join(", ")));
+            }
+            let qs: Vec<String> = op.qubits.iter().map(|q| format!("q[{q}]")).collect();
+            out.push_str(&format!(" {};\n", qs.join(", ")));
+        }
+        Ok(out)
+    }
+}
+
 /// Applies a pending fused matrix, as a diagonal when it is one (half the arithmetic).
 fn flush(state: &mut StateVector, q: usize, pending: &mut Option<Mat2>) {
     if let Some(m) = pending.take() {
