@@ -32,12 +32,14 @@
 //!
 //! # Performance
 //!
-//! Gates are memory-bound once the state leaves the caches: `cargo bench --bench statevector`
-//! measured, on the shared 2-vCPU development machine (loaded, so noisy), a single-thread
-//! copy bandwidth of 17–21 GB/s and one RY pass at n = 24 of 26–31 ms, i.e. 18–21 GB/s of
-//! effective bandwidth: the kernel runs at the speed of memory. The adjoint gradient of
-//! strongly-entangling layers (n = 10) was 7× faster than parameter shift at P = 30 and
-//! ~50× at P = 240, growing linearly in P as expected (O(P) vs O(P²) gate applications).
+//! Gates are memory-bound once the state leaves the caches. `cargo bench --bench statevector`
+//! on the shared 2-vCPU development machine (load average ≈ 5 from other builds, so noisy)
+//! measured a single-thread copy bandwidth of 17.5 GB/s and, at n = 24, one RY pass in 27 ms
+//! (20 GB/s effective, i.e. at the speed of memory) and one CNOT in 14 ms; with the other
+//! cores busy, rayon did not help there (the threshold is a knob, see
+//! [`set_parallel_threshold`]). The adjoint gradient of strongly-entangling layers (n = 10)
+//! was 6.7× faster than parameter shift at P = 30 and 43× at P = 240, the ratio growing
+//! linearly in P as it should (O(P) vs O(P²) gate applications).
 
 pub mod circuit;
 pub mod gates;
