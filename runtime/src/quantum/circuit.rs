@@ -56,13 +56,14 @@ impl Angle {
         self * coeff + offset
     }
 
-    /// The value for these inputs and weights (indices must be in range; the circuit checks).
+    /// The value for these inputs and weights. An index out of range reads as NaN (the circuit
+    /// checks lengths before it evaluates, so this only shows when called directly).
     pub fn eval(&self, inputs: &[f64], weights: &[f64]) -> f64 {
         use Angle::*;
         match self {
             Const(v) => *v,
-            Weight(i) => weights[*i],
-            Input(i) => inputs[*i],
+            Weight(i) => weights.get(*i).copied().unwrap_or(f64::NAN),
+            Input(i) => inputs.get(*i).copied().unwrap_or(f64::NAN),
             Neg(a) => -a.eval(inputs, weights),
             Add(a, b) => a.eval(inputs, weights) + b.eval(inputs, weights),
             Sub(a, b) => a.eval(inputs, weights) - b.eval(inputs, weights),
@@ -110,8 +111,17 @@ impl Angle {
         let mut go = |a: &Angle, s: f64| a.backprop(inputs, weights, s, grad_inputs, grad_weights);
         match self {
             Const(_) => {}
-            Weight(i) => grad_weights[*i] += seed,
-            Input(i) => grad_inputs[*i] += seed,
+            // Out-of-range indices are ignored; via a circuit they cannot occur.
+            Weight(i) => {
+                if let Some(g) = grad_weights.get_mut(*i) {
+                    *g += seed;
+                }
+            }
+            Input(i) => {
+                if let Some(g) = grad_inputs.get_mut(*i) {
+                    *g += seed;
+                }
+            }
             Neg(a) => go(a, -seed),
             Add(a, b) => {
                 go(a, seed);
