@@ -90,8 +90,20 @@ impl PauliString {
         pauli_phase(self.y_count as u32, self.z_mask, i)
     }
 
+    /// Panics (like an out-of-range slice index) if the string names a qubit the state lacks;
+    /// [`Hamiltonian::check_qubits`] is the fallible check, and layers run it up front.
+    #[track_caller]
+    fn assert_fits(&self, state: &StateVector) {
+        assert!(
+            self.min_qubits() <= state.num_qubits(),
+            "Pauli string `{self}` names a qubit beyond the state's {}",
+            state.num_qubits()
+        );
+    }
+
     /// `<ψ|P|ψ>` (real since P is Hermitian).
     pub fn expectation(&self, state: &StateVector) -> f64 {
+        self.assert_fits(state);
         let a = state.amplitudes();
         if self.x_mask == 0 {
             let z = self.z_mask;
@@ -109,6 +121,8 @@ impl PauliString {
 
     /// `out += coeff · P ψ`.
     pub fn apply_add(&self, coeff: f64, state: &StateVector, out: &mut [C64]) {
+        self.assert_fits(state);
+        assert_eq!(out.len(), state.amplitudes().len(), "output buffer size");
         let a = state.amplitudes();
         let x = self.x_mask;
         for_each_amp(out, |j, o| *o += coeff * self.phase(j ^ x) * a[j ^ x]);

@@ -331,7 +331,10 @@ impl StateVector {
 
     /// `<self|other>`.
     pub fn inner(&self, other: &StateVector) -> C64 {
-        debug_assert_eq!(self.n, other.n);
+        assert_eq!(
+            self.n, other.n,
+            "inner product of states of different sizes"
+        );
         let b = &other.amps;
         sum_amps(&self.amps, |i, a| a.conj() * b[i])
     }
@@ -346,8 +349,24 @@ impl StateVector {
         self.amps.copy_from_slice(&other.amps);
     }
 
+    /// The kernels below take qubit indices like slices take positions: an index `>= n`, or
+    /// the same qubit twice, is a caller bug and panics with this message (circuits validate
+    /// their gates when they are built, so a circuit never reaches it).
+    #[track_caller]
+    fn check_qubits(&self, qs: &[usize]) {
+        for (j, &q) in qs.iter().enumerate() {
+            assert!(
+                q < self.n,
+                "qubit {q} out of range for a {}-qubit state",
+                self.n
+            );
+            assert!(!qs[..j].contains(&q), "qubit {q} named twice in one gate");
+        }
+    }
+
     /// Applies a 2x2 matrix to qubit `q` (any matrix, unitary or not).
     pub fn apply_mat1(&mut self, q: usize, m: &Mat2) {
+        self.check_qubits(&[q]);
         if m.iter().flatten().all(|z| z.im == 0.0) {
             // Real matrices (RY, H, X, …): half the multiplications.
             let r = [[m[0][0].re, m[0][1].re], [m[1][0].re, m[1][1].re]];
@@ -368,6 +387,7 @@ impl StateVector {
 
     /// Multiplies by `diag(d0, d1)` on qubit `q`.
     pub fn apply_diag1(&mut self, q: usize, d: [C64; 2]) {
+        self.check_qubits(&[q]);
         for_each_pair(&mut self.amps, q, move |_, a, b| {
             *a *= d[0];
             *b *= d[1];
@@ -383,6 +403,7 @@ impl StateVector {
         m: &Mat2,
         zero_rest: bool,
     ) {
+        self.check_qubits(&[control, target]);
         let m = *m;
         let zero = C64::new(0.0, 0.0);
         // Local index: bit 0 = control, bit 1 = target; act on v1 (c=1,t=0) and v3 (c=1,t=1).
@@ -399,6 +420,7 @@ impl StateVector {
 
     /// Applies a 4x4 matrix on `(q0, q1)`; local index = bit(q0) + 2·bit(q1).
     pub fn apply_mat2(&mut self, q0: usize, q1: usize, m: &Mat4) {
+        self.check_qubits(&[q0, q1]);
         let m = *m;
         for_each_quad(&mut self.amps, q0, q1, move |_, v0, v1, v2, v3| {
             let x = [*v0, *v1, *v2, *v3];
@@ -412,6 +434,7 @@ impl StateVector {
 
     /// Multiplies by a diagonal on `(q0, q1)`; local index = bit(q0) + 2·bit(q1).
     pub fn apply_diag2(&mut self, q0: usize, q1: usize, d: [C64; 4]) {
+        self.check_qubits(&[q0, q1]);
         for_each_quad(&mut self.amps, q0, q1, move |_, v0, v1, v2, v3| {
             *v0 *= d[0];
             *v1 *= d[1];
@@ -422,6 +445,7 @@ impl StateVector {
 
     /// CNOT: flips `target` where `control` is 1 (a swap, no arithmetic).
     pub fn apply_cx(&mut self, control: usize, target: usize) {
+        self.check_qubits(&[control, target]);
         for_each_quad(&mut self.amps, control, target, |_, _, v1, _, v3| {
             std::mem::swap(v1, v3);
         });
@@ -429,6 +453,7 @@ impl StateVector {
 
     /// SWAP of two qubits.
     pub fn apply_swap(&mut self, a: usize, b: usize) {
+        self.check_qubits(&[a, b]);
         for_each_quad(&mut self.amps, a, b, |_, _, v1, v2, _| {
             std::mem::swap(v1, v2)
         });
@@ -436,6 +461,7 @@ impl StateVector {
 
     /// Toffoli: flips `target` where both controls are 1.
     pub fn apply_ccx(&mut self, c0: usize, c1: usize, target: usize) {
+        self.check_qubits(&[c0, c1, target]);
         let mask = (1usize << c0) | (1usize << c1);
         for_each_pair(&mut self.amps, target, move |i, a, b| {
             if i & mask == mask {
@@ -446,6 +472,7 @@ impl StateVector {
 
     /// Fredkin: swaps `a` and `b` where `control` is 1.
     pub fn apply_cswap(&mut self, control: usize, a: usize, b: usize) {
+        self.check_qubits(&[control, a, b]);
         let mask = 1usize << control;
         for_each_quad(&mut self.amps, a, b, move |i, _, v1, v2, _| {
             if i & mask != 0 {
@@ -538,6 +565,12 @@ mod tests {
                 assert_eq!(s.amps[i], s0.amps[src]);
             }
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "qubit 3 out of range")]
+    fn kernels_reject_out_of_range_qubits() {
+        StateVector::zero(3).unwrap().apply_cx(0, 3);
     }
 
     #[test]
