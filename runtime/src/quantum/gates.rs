@@ -396,7 +396,17 @@ impl Gate {
 
     /// The gate's matrix in its local basis (`Σ_j bit(qubits[j]) 2^j`), row-major
     /// `2^k × 2^k`. For tests and for users who want to inspect a gate.
+    ///
+    /// # Panics
+    /// If `angles.len() != self.num_angles()`.
     pub fn matrix(&self, angles: &[f64]) -> Vec<Vec<C64>> {
+        assert_eq!(
+            angles.len(),
+            self.num_angles(),
+            "gate `{}` takes {} angle(s)",
+            self.name(),
+            self.num_angles()
+        );
         self.action(angles).dense(self.num_qubits())
     }
 }
