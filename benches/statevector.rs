@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! statevector bandwidth threads=1 gbps=...
-//! statevector gate=RY n=20 qubit=10 us=... gbps=...
+//! statevector gate=RY n=20 qubit=10 mode=rayon us=... gbps=...
 //! statevector grad n=10 P=60 adjoint_ms=... param_shift_ms=... ratio=...
 //! ```
 //!
@@ -12,7 +12,10 @@
 //! (CNOT touches half the amplitudes but streams every cache line of the state, so the same
 //! byte count is used; its "effective bandwidth" is comparable to RY's).
 
-use shapegrad::quantum::{gradient, Circuit, Gate, GradMethod, Hamiltonian, Mat2, StateVector, C64};
+use shapegrad::quantum::{
+    gradient, parallel_threshold, set_parallel_threshold, Circuit, Gate, GradMethod, Hamiltonian, Mat2,
+    StateVector, C64,
+};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -69,6 +72,7 @@ fn bandwidth() {
 fn gates() {
     let m = Gate::RY.matrix(&[0.37]);
     let ry: Mat2 = [[m[0][0], m[0][1]], [m[1][0], m[1][1]]];
+    let default = parallel_threshold();
     for n in [12usize, 16, 20, 22, 24] {
         let mut s = StateVector::zero(n).unwrap();
         // Spread the amplitude so no kernel sees only zeros.
@@ -78,18 +82,35 @@ fn gates() {
         let inner = (1usize << 22 >> n).max(1);
         let samples = if n >= 22 { 9 } else { 15 };
         let q = n / 2;
-        let t = time(samples, inner, || s.apply_mat1(q, black_box(&ry)));
-        println!(
-            "statevector gate=RY n={n} qubit={q} us={:.2} gbps={:.1}",
-            t * 1e6,
-            bytes / t / 1e9
-        );
-        let t = time(samples, inner, || s.apply_cx(q, (q + 1) % n));
-        println!(
-            "statevector gate=CNOT n={n} qubit={q} us={:.2} gbps={:.1}",
-            t * 1e6,
-            bytes / t / 1e9
-        );
+        // The default configuration first, then the serial kernels for comparison (the two
+        // differ only from the parallel threshold on).
+        for serial in [false, true] {
+            if serial && n < default {
+                continue;
+            }
+            set_parallel_threshold(if serial { usize::MAX } else { default });
+            let mode = if n < default || serial { "serial" } else { "rayon" };
+            let t = time(samples, inner, || s.apply_mat1(q, black_box(&ry)));
+            println!(
+                "statevector gate=RY n={n} qubit={q} mode={mode} us={:.2} gbps={:.1}",
+                t * 1e6,
+                bytes / t / 1e9
+            );
+            // The lowest qubit (pairs are adjacent: the most loop overhead per amplitude).
+            let t = time(samples, inner, || s.apply_mat1(0, black_box(&ry)));
+            println!(
+                "statevector gate=RY n={n} qubit=0 mode={mode} us={:.2} gbps={:.1}",
+                t * 1e6,
+                bytes / t / 1e9
+            );
+            let t = time(samples, inner, || s.apply_cx(q, (q + 1) % n));
+            println!(
+                "statevector gate=CNOT n={n} qubit={q} mode={mode} us={:.2} gbps={:.1}",
+                t * 1e6,
+                bytes / t / 1e9
+            );
+        }
+        set_parallel_threshold(default);
     }
 }
 

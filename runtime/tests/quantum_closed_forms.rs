@@ -2,7 +2,8 @@
 
 use rand::{Rng, SeedableRng};
 use shapegrad_runtime::quantum::{
-    gradient, Angle, Circuit, Gate, GradMethod, Hamiltonian, PauliString, StateVector,
+    gradient, parallel_threshold, set_parallel_threshold, Angle, Circuit, Gate, GradMethod, Hamiltonian,
+    PauliString, StateVector,
 };
 
 /// The issue's circuit: RY(0.1) q0, RX(0.7) q1, RZ(−0.3) q2, CNOT(0,1), CNOT(1,2), RY(1.3) q0,
@@ -21,6 +22,8 @@ fn issue_circuit(n: usize, q: [usize; 3]) -> Circuit {
 
 #[test]
 fn quantum_issue_closed_forms() {
+    // The 16-qubit case runs the parallel kernels (the threshold is only ever lowered).
+    set_parallel_threshold(parallel_threshold().min(12));
     let w = [0.1, 0.7, -0.3, 1.3];
     for (n, q) in [(3, [0, 1, 2]), (5, [4, 0, 2]), (16, [15, 3, 9])] {
         let c = issue_circuit(n, q);

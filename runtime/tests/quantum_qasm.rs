@@ -170,6 +170,133 @@ fn quantum_cu3_expansion_is_controlled_u3() {
     }
 }
 
+/// Export and re-import reproduce the state, with one parameter per gate angle in order.
+#[test]
+fn quantum_to_qasm_round_trips() {
+    let mut c = Circuit::new(4).unwrap();
+    let w = |i| shapegrad_runtime::quantum::Angle::weight(i);
+    c.h(0)
+        .unwrap()
+        .x(1)
+        .unwrap()
+        .y(2)
+        .unwrap()
+        .z(3)
+        .unwrap()
+        .s(0)
+        .unwrap()
+        .sdg(1)
+        .unwrap();
+    c.t(2).unwrap().tdg(3).unwrap().sx(0).unwrap().sxdg(1).unwrap();
+    c.rx(0, w(0))
+        .unwrap()
+        .ry(1, w(1) * 2.0)
+        .unwrap()
+        .rz(2, -0.3)
+        .unwrap()
+        .p(3, w(0))
+        .unwrap();
+    c.u2(0, 0.1, w(1)).unwrap().u3(1, w(0), 0.2, -1.0 / 3.0).unwrap();
+    c.cnot(0, 1)
+        .unwrap()
+        .cy(1, 2)
+        .unwrap()
+        .cz(2, 3)
+        .unwrap()
+        .ch(3, 0)
+        .unwrap()
+        .swap(0, 2)
+        .unwrap();
+    c.crx(0, 1, w(1))
+        .unwrap()
+        .cry(1, 2, 0.4)
+        .unwrap()
+        .crz(2, 3, w(0))
+        .unwrap()
+        .cphase(3, 0, 0.9)
+        .unwrap();
+    c.rxx(0, 3, w(1))
+        .unwrap()
+        .ryy(1, 2, 0.55)
+        .unwrap()
+        .rzz(2, 0, w(0))
+        .unwrap();
+    c.toffoli(0, 1, 2).unwrap().cswap(3, 0, 1).unwrap();
+    let weights = [0.37, -1.21];
+    let text = c.to_qasm(&[], &weights).unwrap();
+    let p = parse_qasm(&text).unwrap();
+    assert_eq!(p.params.len(), c.num_slots());
+    assert_eq!(p.params, c.slot_values(&[], &weights).unwrap());
+    let a = c.run(&[], &weights).unwrap();
+    let b = p.circuit.run(&[], &p.params).unwrap();
+    for (x, y) in a.amplitudes().iter().zip(b.amplitudes()) {
+        assert!((x - y).norm() < 1e-12, "{x} vs {y}\n{text}");
+    }
+    let mut u = Circuit::new(1).unwrap();
+    u.unitary1(
+        0,
+        [
+            [C64::new(0.0, 0.0), C64::new(1.0, 0.0)],
+            [C64::new(1.0, 0.0), C64::new(0.0, 0.0)],
+        ],
+    )
+    .unwrap();
+    assert!(u.to_qasm(&[], &[]).is_err());
+}
+
+/// The multi-controlled qelib1 gates, expanded from their definitions, on every basis state.
+#[test]
+fn quantum_multi_controlled_qelib1_gates_are_exact() {
+    let sx = Gate::SX.matrix(&[]);
+    let one = C64::new(1.0, 0.0);
+    // (gate, qubits, target, relative phase allowed)
+    let cases: &[(&str, usize, bool)] = &[
+        ("ccx", 3, false),
+        ("rccx", 3, true),
+        ("c3x", 4, false),
+        ("rc3x", 4, true),
+        ("c3sqrtx", 4, false),
+        ("c4x", 5, false),
+    ];
+    for &(name, k, relative) in cases {
+        let args: Vec<String> = (0..k).map(|j| format!("q[{j}]")).collect();
+        for input in 0..1usize << k {
+            let flips: String = (0..k)
+                .filter(|j| input >> j & 1 == 1)
+                .map(|j| format!("x q[{j}];\n"))
+                .collect();
+            let src = format!(
+                "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[{k}];\n{flips}{name} {};\n",
+                args.join(",")
+            );
+            let p = parse_qasm(&src).unwrap();
+            let s = p.circuit.run(&[], &p.params).unwrap();
+            let controls = (1usize << (k - 1)) - 1;
+            let t = 1usize << (k - 1);
+            let mut want = vec![C64::new(0.0, 0.0); 1 << k];
+            if input & controls == controls {
+                let (b, other) = (input >> (k - 1), input ^ t);
+                if name == "c3sqrtx" {
+                    want[input] = sx[b][b];
+                    want[other] = sx[1 - b][b];
+                } else {
+                    want[other] = one;
+                }
+            } else {
+                want[input] = one;
+            }
+            for (i, (a, w)) in s.amplitudes().iter().zip(&want).enumerate() {
+                let ok = if relative {
+                    (a.norm() - w.norm()).abs() < 1e-12
+                } else {
+                    (a - w).norm() < 1e-12
+                };
+                assert!(ok, "{name} |{input:b}>: amplitude {i} = {a}, want {w}");
+            }
+        }
+    }
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 400, ..Default::default() })]
 

@@ -56,13 +56,14 @@ impl Angle {
         self * coeff + offset
     }
 
-    /// The value for these inputs and weights (indices must be in range; the circuit checks).
+    /// The value for these inputs and weights. An index out of range reads as NaN (the circuit
+    /// checks lengths before it evaluates, so this only shows when called directly).
     pub fn eval(&self, inputs: &[f64], weights: &[f64]) -> f64 {
         use Angle::*;
         match self {
             Const(v) => *v,
-            Weight(i) => weights[*i],
-            Input(i) => inputs[*i],
+            Weight(i) => weights.get(*i).copied().unwrap_or(f64::NAN),
+            Input(i) => inputs.get(*i).copied().unwrap_or(f64::NAN),
             Neg(a) => -a.eval(inputs, weights),
             Add(a, b) => a.eval(inputs, weights) + b.eval(inputs, weights),
             Sub(a, b) => a.eval(inputs, weights) - b.eval(inputs, weights),
@@ -108,8 +109,17 @@ impl Angle {
         let mut go = |a: &Angle, s: f64| a.backprop(inputs, weights, s, grad_inputs, grad_weights);
         match self {
             Const(_) => {}
-            Weight(i) => grad_weights[*i] += seed,
-            Input(i) => grad_inputs[*i] += seed,
+            // Out-of-range indices are ignored; via a circuit they cannot occur.
+            Weight(i) => {
+                if let Some(g) = grad_weights.get_mut(*i) {
+                    *g += seed;
+                }
+            }
+            Input(i) => {
+                if let Some(g) = grad_inputs.get_mut(*i) {
+                    *g += seed;
+                }
+            }
             Neg(a) => go(a, -seed),
             Add(a, b) => {
                 go(a, seed);
@@ -450,6 +460,54 @@ impl Circuit {
         for (q, p) in pending.iter_mut().enumerate() {
             flush(state, q, p);
         }
+    }
+}
+
+impl Circuit {
+    /// OpenQASM 2.0 text of the circuit with every angle evaluated at `(inputs, weights)`,
+    /// readable by [`parse_qasm`](super::parse_qasm) and by other tools (qelib1 names; `ryy`,
+    /// which qelib1 lacks, is defined in the file as Qiskit does). Numbers are written in full
+    /// precision, so a round trip reproduces the state. Arbitrary unitaries have no OpenQASM 2
+    /// form and are an error.
+    pub fn to_qasm(&self, inputs: &[f64], weights: &[f64]) -> Result<String> {
+        self.check_params("Circuit::to_qasm", inputs, weights)?;
+        let mut out = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
+        if self.ops.iter().any(|o| o.gate == Gate::RYY) {
+            out.push_str(
+                "gate ryy(theta) a, b { rx(pi/2) a; rx(pi/2) b; cx a, b; rz(theta) b; cx a, b; \
+                 rx(-pi/2) a; rx(-pi/2) b; }\n",
+            );
+        }
+        out.push_str(&format!("qreg q[{}];\n", self.n));
+        for op in &self.ops {
+            if matches!(op.gate, Gate::Unitary1(_) | Gate::Unitary2(_)) {
+                return Err(Error::Other(format!(
+                    "Circuit::to_qasm: `{}` on {:?} has no OpenQASM 2.0 form",
+                    op.gate.name(),
+                    op.qubits
+                )));
+            }
+            out.push_str(op.gate.name());
+            if !op.angles.is_empty() {
+                let mut vals = Vec::with_capacity(op.angles.len());
+                for a in &op.angles {
+                    let v = a.eval(inputs, weights);
+                    if !v.is_finite() {
+                        return Err(Error::NonFinite {
+                            context: "Circuit::to_qasm".into(),
+                            tensor: format!("angle of `{}`", op.gate.name()),
+                            index: vals.len(),
+                            value: v,
+                        });
+                    }
+                    vals.push(format!("{v:?}"));
+                }
+                out.push_str(&format!("({})", vals.join(", ")));
+            }
+            let qs: Vec<String> = op.qubits.iter().map(|q| format!("q[{q}]")).collect();
+            out.push_str(&format!(" {};\n", qs.join(", ")));
+        }
+        Ok(out)
     }
 }
 

@@ -8,7 +8,8 @@
 //! - [`GradMethod::Adjoint`]: one forward run, then one backward sweep that un-computes the
 //!   state gate by gate (`ψ_{k−1} = U_k† ψ_k`) while carrying `λ_k = U_{k+1}† ⋯ U_N† H ψ_N`;
 //!   `∂F/∂θ_k = 2 Re <λ_k| ∂U_k/∂θ |ψ_{k−1}>`. Three state buffers, O(gates) kernel calls in
-//!   total, independent of the number of parameters.
+//!   total, independent of the number of parameters. For angles entering as `exp(−iθG)` with a
+//!   (controlled) Pauli generator this is `2 Im <λ_k|G|ψ_k>`: one read-only pass, no copy.
 //! - [`GradMethod::ParameterShift`]: per gate angle, two (four for controlled rotations) full
 //!   circuit runs at shifted angles (rules derived in [`super::gates`]); what hardware can do.
 //! - [`GradMethod::FiniteDiff`]: perturbs each input and weight directly (not the gate angles),
@@ -17,9 +18,11 @@
 //!   `h⁴ f⁽⁵⁾/30 ≈ 1e-13` and rounding error `≈ 1e-15/h` both sit well below the 1e-8 the tests
 //!   demand.
 //!
-//! The first two give derivatives per angle slot, pulled back to parameters by
-//! [`Circuit::pull_back`] (a shared parameter sums its gates' terms).
+//! The first two give derivatives per angle slot (one per gate angle), then apply the chain
+//! rule through the [`Angle`](super::Angle) expressions: a parameter shared by several gates
+//! sums their terms.
 
+use super::observable::masked_pauli_inner;
 use super::{Circuit, Hamiltonian, StateVector, C64};
 use crate::{Error, Result};
 
@@ -182,11 +185,28 @@ pub(crate) fn adjoint_slots(circuit: &Circuit, slots: &[f64], h: &Hamiltonian) -
     let mut mu = psi.clone();
     for (k, op) in circuit.ops().iter().enumerate().rev() {
         let angles = circuit.op_slots(k, slots);
-        let inverse = op.gate.action(angles).dagger();
-        inverse.apply(&mut psi, &op.qubits);
+        // Angles with a generator (dU = −iGU): ∂F/∂θ = 2 Im <λ_k|G|ψ_k>, read-only, taken
+        // before ψ is un-computed.
+        let mut generic = false;
         for j in 0..angles.len() {
             let s = circuit.slot_start(k) + j;
             if !live[s] {
+                continue;
+            }
+            match op.gate.generator(j) {
+                Some(g) => {
+                    let (x, z, ctrl) = g.global_masks(&op.qubits);
+                    d[s] = 2.0 * g.coeff * masked_pauli_inner(&lambda, &psi, x, z, ctrl).im;
+                }
+                None => generic = true,
+            }
+        }
+        let inverse = op.gate.action(angles).dagger();
+        inverse.apply(&mut psi, &op.qubits);
+        // The rest (θ and λ of U3): ∂F/∂θ = 2 Re <λ_k| ∂U/∂θ |ψ_{k−1}> on a scratch copy.
+        for j in 0..angles.len() {
+            let s = circuit.slot_start(k) + j;
+            if !generic || !live[s] || op.gate.generator(j).is_some() {
                 continue;
             }
             mu.copy_from(&psi);

@@ -12,6 +12,34 @@
 //! - [`grad`]: adjoint, parameter-shift and finite-difference gradients as VJPs.
 //! - [`QuantumLayer`]: the batched layer (`forward`, `vjp`) a DSL custom op wraps.
 //! - [`qasm`]: OpenQASM 2.0 import with every call-site angle a differentiable parameter.
+//!
+//! # Example
+//!
+//! ```
+//! use shapegrad_runtime::quantum::{Circuit, GradMethod, Hamiltonian, QuantumLayer, Rotation};
+//!
+//! let mut c = Circuit::new(3)?;
+//! c.angle_embedding(Rotation::Y, &[0, 1, 2], 0)?; // inputs 0..3
+//! c.strongly_entangling_layers(&[0, 1, 2], 2, None, 0)?; // weights 0..18
+//! let obs = vec![Hamiltonian::parse("Z0").unwrap(), Hamiltonian::parse("0.5*Z0Z2 - 0.8*X1X2").unwrap()];
+//! let layer = QuantumLayer::new(c, obs, GradMethod::Adjoint)?;
+//! let (x, w) = (vec![0.1; 2 * 3], vec![0.2; 18]);
+//! let y = layer.forward(&x, 2, &w)?; // [2, 2]
+//! let (dx, dw) = layer.vjp(&x, 2, &w, &[1.0, 0.0, 0.0, 1.0])?;
+//! assert_eq!((y.len(), dx.len(), dw.len()), (4, 6, 18));
+//! # Ok::<(), shapegrad_runtime::Error>(())
+//! ```
+//!
+//! # Performance
+//!
+//! Gates are memory-bound once the state leaves the caches. `cargo bench --bench statevector`
+//! on the shared 2-vCPU development machine (load average ≈ 5 from other builds, so noisy)
+//! measured a single-thread copy bandwidth of 17.5 GB/s and, at n = 24, one RY pass in 27 ms
+//! (20 GB/s effective, i.e. at the speed of memory) and one CNOT in 14 ms; with the other
+//! cores busy, rayon did not help there (the threshold is a knob, see
+//! [`set_parallel_threshold`]). The adjoint gradient of strongly-entangling layers (n = 10)
+//! was 6.7× faster than parameter shift at P = 30 and 43× at P = 240, the ratio growing
+//! linearly in P as it should (O(P) vs O(P²) gate applications).
 
 pub mod circuit;
 pub mod gates;
@@ -27,7 +55,7 @@ pub use grad::{expectations, gradient, vjp, GradMethod, Gradient};
 pub use layer::QuantumLayer;
 pub use observable::{sample, Hamiltonian, Pauli, PauliString, ShotEstimate};
 pub use qasm::{parse_qasm, run_cli as qasm_cli, QasmProgram};
-pub use state::StateVector;
+pub use state::{parallel_threshold, set_parallel_threshold, StateVector};
 
 /// The amplitude type.
 pub type C64 = num_complex::Complex64;

@@ -84,21 +84,23 @@ impl PauliString {
     /// `phase(i)` such that `P|i> = phase(i) |i ⊕ x>`.
     #[inline]
     fn phase(&self, i: usize) -> C64 {
-        let base = match self.y_count {
-            0 => C64::new(1.0, 0.0),
-            1 => C64::new(0.0, 1.0),
-            2 => C64::new(-1.0, 0.0),
-            _ => C64::new(0.0, -1.0),
-        };
-        if (i & self.z_mask).count_ones() % 2 == 1 {
-            -base
-        } else {
-            base
-        }
+        pauli_phase(self.y_count as u32, self.z_mask, i)
+    }
+
+    /// Panics (like an out-of-range slice index) if the string names a qubit the state lacks;
+    /// [`Hamiltonian::check_qubits`] is the fallible check, and layers run it up front.
+    #[track_caller]
+    fn assert_fits(&self, state: &StateVector) {
+        assert!(
+            self.min_qubits() <= state.num_qubits(),
+            "Pauli string `{self}` names a qubit beyond the state's {}",
+            state.num_qubits()
+        );
     }
 
     /// `<ψ|P|ψ>` (real since P is Hermitian).
     pub fn expectation(&self, state: &StateVector) -> f64 {
+        self.assert_fits(state);
         let a = state.amplitudes();
         if self.x_mask == 0 {
             let z = self.z_mask;
@@ -116,10 +118,43 @@ impl PauliString {
 
     /// `out += coeff · P ψ`.
     pub fn apply_add(&self, coeff: f64, state: &StateVector, out: &mut [C64]) {
+        self.assert_fits(state);
+        assert_eq!(out.len(), state.amplitudes().len(), "output buffer size");
         let a = state.amplitudes();
         let x = self.x_mask;
         for_each_amp(out, |j, o| *o += coeff * self.phase(j ^ x) * a[j ^ x]);
     }
+}
+
+/// `i^{y_count} · (−1)^{popcount(i ∧ z)}`: the phase of a Pauli product on basis state `i`.
+#[inline]
+fn pauli_phase(y_count: u32, z: usize, i: usize) -> C64 {
+    let base = match y_count % 4 {
+        0 => C64::new(1.0, 0.0),
+        1 => C64::new(0.0, 1.0),
+        2 => C64::new(-1.0, 0.0),
+        _ => C64::new(0.0, -1.0),
+    };
+    if (i & z).count_ones() % 2 == 1 {
+        -base
+    } else {
+        base
+    }
+}
+
+/// `<a| P Π |b>` where `P` has X on the bits of `x`, Z on those of `z` (Y on both) and `Π`
+/// projects onto the `ctrl` bits all 1 (`ctrl` disjoint from `x`, so `P` and `Π` commute).
+/// One read-only pass over both states.
+pub(crate) fn masked_pauli_inner(a: &StateVector, b: &StateVector, x: usize, z: usize, ctrl: usize) -> C64 {
+    let y_count = (x & z).count_ones();
+    let b = b.amplitudes();
+    sum_amps(a.amplitudes(), move |j, v| {
+        if j & ctrl == ctrl {
+            v.conj() * pauli_phase(y_count, z, j ^ x) * b[j ^ x]
+        } else {
+            C64::new(0.0, 0.0)
+        }
+    })
 }
 
 impl fmt::Display for PauliString {
@@ -522,7 +557,6 @@ mod tests {
     #[test]
     #[allow(clippy::needless_range_loop)] // index loops read as the matrix formula
     fn pauli_action_matches_dense() {
-        let n = 3;
         let amps: Vec<C64> = (0..8)
             .map(|i| C64::new((i as f64).sin(), (2.0 * i as f64).cos()))
             .collect();
@@ -554,7 +588,6 @@ mod tests {
         }
         let exp: C64 = amps.iter().zip(&out).map(|(a, b)| a.conj() * b).sum();
         assert!((p.expectation(&s) - exp.re).abs() < 1e-14 && exp.im.abs() < 1e-14);
-        let _ = n;
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Supported: the header `OPENQASM 2.0;`, `include "qelib1.inc";`, one `qreg`, any number of
 //! `creg`s, the `qelib1.inc` gate set as current tools ship it (`u1 u2 u3 U u p id x y z h s
 //! sdg t tdg sx sxdg rx ry rz cx CX cy cz ch swap ccx cswap crx cry crz cu1 cp cu3 cu csx rxx
-//! ryy rzz`), user `gate` definitions (expanded at each call; a body may call built-ins and
+//! ryy rzz u0 rccx rc3x c3x c3sqrtx c4x`; those the simulator has no kernel for are expanded
+//! with qelib1's own definitions), user `gate` definitions (expanded at each call; a body may call built-ins and
 //! earlier definitions), register broadcasting (`h q;`), `barrier` and `measure` (both ignored:
 //! the simulator computes expectations of the final pure state), `//` comments. Angles are
 //! arithmetic over numbers, `pi`, gate parameters, `+ - * / ^`, and `sin cos tan exp ln sqrt`.
@@ -54,6 +55,12 @@ const PRELUDE: &str = "
 gate cu3(theta,phi,lambda) c, t { u1((lambda+phi)/2) c; u1((lambda-phi)/2) t; cx c,t; u3(-theta/2,0,-(phi+lambda)/2) t; cx c,t; u3(theta/2,phi,0) t; }
 gate cu(theta,phi,lambda,gamma) c, t { p(gamma) c; p((lambda+phi)/2) c; p((lambda-phi)/2) t; cx c,t; u(-theta/2,0,-(phi+lambda)/2) t; cx c,t; u(theta/2,phi,0) t; }
 gate csx a,b { h b; cu1(pi/2) a,b; h b; }
+gate u0(gamma) q { U(0,0,0) q; }
+gate rccx a,b,c { u2(0,pi) c; u1(pi/4) c; cx b, c; u1(-pi/4) c; cx a, c; u1(pi/4) c; cx b, c; u1(-pi/4) c; u2(0,pi) c; }
+gate rc3x a,b,c,d { u2(0,pi) d; u1(pi/4) d; cx c,d; u1(-pi/4) d; u2(0,pi) d; cx a,d; u1(pi/4) d; cx b,d; u1(-pi/4) d; cx a,d; u1(pi/4) d; cx b,d; u1(-pi/4) d; u2(0,pi) d; u1(pi/4) d; cx c,d; u1(-pi/4) d; u2(0,pi) d; }
+gate c3x a,b,c,d { h d; cu1(pi/4) a,d; h d; cx a,b; h d; cu1(-pi/4) b,d; h d; cx a,b; h d; cu1(pi/4) b,d; h d; cx b,c; h d; cu1(-pi/4) c,d; h d; cx a,c; h d; cu1(pi/4) c,d; h d; cx b,c; h d; cu1(-pi/4) c,d; h d; cx a,c; h d; cu1(pi/4) c,d; h d; }
+gate c3sqrtx a,b,c,d { h d; cu1(pi/8) a,d; h d; cx a,b; h d; cu1(-pi/8) b,d; h d; cx a,b; h d; cu1(pi/8) b,d; h d; cx b,c; h d; cu1(-pi/8) c,d; h d; cx a,c; h d; cu1(pi/8) c,d; h d; cx b,c; h d; cu1(-pi/8) c,d; h d; cx a,c; h d; cu1(pi/8) c,d; h d; }
+gate c4x a,b,c,d,e { h e; cu1(pi/2) d,e; h e; c3x a,b,c,d; h e; cu1(-pi/2) d,e; h e; c3x a,b,c,d; c3sqrtx a,b,c,e; }
 ";
 
 #[derive(Debug, Clone, PartialEq)]
@@ -289,6 +296,9 @@ struct Parser {
     in_prelude: bool,
     /// Qubits already measured: a later gate on one would need mid-circuit measurement.
     measured: Vec<usize>,
+    /// Gates the file itself defined (it may redefine prelude gates once, e.g. when it
+    /// inlines qelib1.inc instead of including it, but not its own).
+    defined_here: Vec<String>,
 }
 
 impl Parser {
@@ -305,6 +315,7 @@ impl Parser {
             seen_header: false,
             in_prelude: false,
             measured: Vec::new(),
+            defined_here: Vec::new(),
         })
     }
 
@@ -506,13 +517,22 @@ impl Parser {
         let Some(&size) = self.cregs.get(&name) else {
             return self.err(&t, format!("`{name}` is not a declared classical register"));
         };
-        if self.is_sym("[") {
+        let bits = if self.is_sym("[") {
             self.next();
             let (i, it) = self.int("a bit index")?;
             if i >= size {
                 return self.err(&it, format!("bit {i} out of range for `{name}[{size}]`"));
             }
             self.expect_sym("]")?;
+            1
+        } else {
+            size
+        };
+        if bits != q[0].0.len() {
+            return self.err(
+                &t,
+                format!("`measure` maps {} qubit(s) to {bits} bit(s)", q[0].0.len()),
+            );
         }
         self.expect_sym(";")?;
         Ok(())
@@ -521,8 +541,11 @@ impl Parser {
     fn gate_def(&mut self) -> PResult<()> {
         self.next();
         let (name, nt) = self.ident("a gate name")?;
-        if self.defs.contains_key(&name) && !self.in_prelude {
+        if self.defined_here.contains(&name) {
             return self.err(&nt, format!("gate `{name}` is already defined"));
+        }
+        if !self.in_prelude {
+            self.defined_here.push(name.clone());
         }
         if name == "U" || name == "CX" {
             return self.err(
@@ -589,6 +612,9 @@ impl Parser {
                 let (q, qt) = self.ident("a qubit argument")?;
                 if !qargs.contains(&q) {
                     return self.err(&qt, format!("`{q}` is not a qubit argument of gate `{name}`"));
+                }
+                if cq.contains(&q) {
+                    return self.err(&qt, format!("qubit argument `{q}` used twice in one call"));
                 }
                 cq.push(q);
                 if self.is_sym(",") {
@@ -1048,6 +1074,27 @@ mod tests {
             .all(|o| o.angles == vec![Angle::Weight(3)]));
     }
 
+    /// Files that inline qelib1.inc's definitions instead of including it still parse, and
+    /// mean the same.
+    #[test]
+    fn inlined_qelib1_definitions_are_accepted() {
+        let src = "OPENQASM 2.0;\n\
+                   gate u3(theta,phi,lambda) q { U(theta,phi,lambda) q; }\n\
+                   gate cx c,t { CX c,t; }\n\
+                   gate u1(lambda) q { U(0,0,lambda) q; }\n\
+                   gate cu3(theta,phi,lambda) c, t { u1((lambda+phi)/2) c; u1((lambda-phi)/2) t; cx c,t; u3(-theta/2,0,-(phi+lambda)/2) t; cx c,t; u3(theta/2,phi,0) t; }\n\
+                   qreg q[2];\nu3(0.3,0.2,0.1) q[0];\ncu3(0.7,0.1,-0.2) q[0],q[1];\n";
+        let inlined = parse_qasm(src).unwrap();
+        let included = parse_qasm(
+            "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\nu3(0.3,0.2,0.1) q[0];\ncu3(0.7,0.1,-0.2) q[0],q[1];\n",
+        )
+        .unwrap();
+        assert_eq!(inlined.params, included.params);
+        let a = inlined.circuit.run(&[], &inlined.params).unwrap();
+        let b = included.circuit.run(&[], &included.params).unwrap();
+        assert!((a.inner(&b).norm() - 1.0).abs() < 1e-12);
+    }
+
     #[test]
     fn user_gates_expand_with_chain_rule_angles() {
         let src = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\n\
@@ -1087,6 +1134,7 @@ mod tests {
                 10,
             ),
             ("OPENQASM 2.0;\nqreg q[2];\nrx(1/0) q[0];\n", 3, 4),
+            ("OPENQASM 2.0;\nqreg q[2];\ncreg c[3];\nmeasure q -> c;\n", 4, 14),
         ];
         for &(src, line, col) in cases {
             let e = parse_qasm(src).unwrap_err();

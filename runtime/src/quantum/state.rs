@@ -7,16 +7,41 @@
 //! gate on qubit `k` visits the pairs `(i, i + 2^k)` with bit `k` of `i` clear, found by
 //! splitting the slice into blocks of `2^(k+1)` and each block into halves, so the borrow
 //! checker sees disjoint `&mut` and no `unsafe` is needed. Two-qubit gates split twice and visit
-//! quadruples. Above [`PAR_MIN_QUBITS`] the blocks are handed to rayon; the gates are memory
-//! bound at that size, so the split is into tasks of [`BLOCK`] amplitudes (64 KiB), large enough
-//! that scheduling is noise next to the streaming.
+//! quadruples. From [`parallel_threshold`] qubits on, the blocks are handed to rayon; the gates
+//! are memory bound at that size, so the split is into tasks of `BLOCK` amplitudes (64 KiB),
+//! large enough that scheduling is noise next to the streaming.
 
 use super::{Mat2, Mat4, C64};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// States with at least this many qubits run their kernels on rayon's pool. Below it a gate
-/// takes a few microseconds and the fork-join overhead would dominate.
-pub const PAR_MIN_QUBITS: usize = 14;
+/// By default, states with at least this many qubits run their kernels on rayon's pool.
+/// Below it the state (at most 2 MiB) stays in the caches, a gate takes tens of microseconds
+/// and fork-join overhead eats the gain: on the shared 2-vCPU development machine one RY at
+/// n = 16 took 30 µs serial vs 50–76 µs on rayon, while at n = 20 rayon won (1.3 vs 2.8 ms).
+/// Layers parallelize over the batch instead, which is what small registers want.
+pub const DEFAULT_PAR_MIN_QUBITS: usize = 18;
+
+static PAR_MIN_QUBITS: AtomicUsize = AtomicUsize::new(DEFAULT_PAR_MIN_QUBITS);
+
+/// Sets the register size from which kernels run in parallel (process-wide). On a machine
+/// whose cores are busy with other work, fork-join can cost more than it saves (the benchmark
+/// prints both modes side by side), so this is a knob rather than a constant. Results do not
+/// depend on it beyond the summation order of reductions (≈ 1e-16).
+pub fn set_parallel_threshold(min_qubits: usize) {
+    PAR_MIN_QUBITS.store(min_qubits, Ordering::Relaxed);
+}
+
+/// The register size from which kernels run in parallel.
+pub fn parallel_threshold() -> usize {
+    PAR_MIN_QUBITS.load(Ordering::Relaxed)
+}
+
+/// Whether a state of `len` amplitudes (a power of two) uses the parallel kernels.
+#[inline]
+fn parallel(len: usize) -> bool {
+    len.trailing_zeros() as usize >= parallel_threshold()
+}
 
 /// Amplitudes per rayon task (a power of two; 64 KiB of `Complex64`).
 const BLOCK: usize = 1 << 12;
@@ -28,7 +53,7 @@ where
 {
     let stride = 1usize << k;
     debug_assert!(2 * stride <= amps.len());
-    if amps.len() < (1 << PAR_MIN_QUBITS) {
+    if !parallel(amps.len()) {
         pairs_serial(amps, 0, stride, &f);
     } else if 2 * stride <= BLOCK {
         amps.par_chunks_mut(BLOCK)
@@ -59,11 +84,34 @@ fn pairs_serial<F>(chunk: &mut [C64], offset: usize, stride: usize, f: &F)
 where
     F: Fn(usize, &mut C64, &mut C64),
 {
+    // Low qubits have tiny blocks; fixed-size arrays let the compiler unroll them instead of
+    // setting up two slice iterators per pair (measured 2x on qubit 0).
+    match stride {
+        1 => return pairs_fixed::<2, F>(chunk, offset, f),
+        2 => return pairs_fixed::<4, F>(chunk, offset, f),
+        4 => return pairs_fixed::<8, F>(chunk, offset, f),
+        _ => {}
+    }
     for (c, block) in chunk.chunks_exact_mut(2 * stride).enumerate() {
         let base = offset + c * 2 * stride;
         let (lo, hi) = block.split_at_mut(stride);
         for (i, (a, b)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
             f(base + i, a, b);
+        }
+    }
+}
+
+/// [`pairs_serial`] for blocks of a compile-time size `B = 2·stride`.
+fn pairs_fixed<const B: usize, F>(chunk: &mut [C64], offset: usize, f: &F)
+where
+    F: Fn(usize, &mut C64, &mut C64),
+{
+    let (blocks, rest) = chunk.as_chunks_mut::<B>();
+    debug_assert!(rest.is_empty());
+    for (c, block) in blocks.iter_mut().enumerate() {
+        let (lo, hi) = block.split_at_mut(B / 2);
+        for (i, (a, b)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+            f(offset + c * B + i, a, b);
         }
     }
 }
@@ -91,7 +139,7 @@ where
 {
     let sl = 1usize << lo;
     let sh = 1usize << hi;
-    if amps.len() < (1 << PAR_MIN_QUBITS) {
+    if !parallel(amps.len()) {
         quads_serial(amps, 0, sl, sh, f);
     } else if 2 * sh <= BLOCK {
         amps.par_chunks_mut(BLOCK)
@@ -126,23 +174,48 @@ fn quad_halves<F>(l: &mut [C64], h: &mut [C64], base: usize, sl: usize, f: &F)
 where
     F: Fn(usize, &mut C64, &mut C64, &mut C64, &mut C64),
 {
+    match sl {
+        1 => return quad_halves_fixed::<2, F>(l, h, base, f),
+        2 => return quad_halves_fixed::<4, F>(l, h, base, f),
+        4 => return quad_halves_fixed::<8, F>(l, h, base, f),
+        _ => {}
+    }
     for (c, (lb, hb)) in l
         .chunks_exact_mut(2 * sl)
         .zip(h.chunks_exact_mut(2 * sl))
         .enumerate()
     {
-        let b = base + c * 2 * sl;
-        let (ll, lh) = lb.split_at_mut(sl);
-        let (hl, hh) = hb.split_at_mut(sl);
-        for (i, (((a, bb), cc), d)) in ll
-            .iter_mut()
-            .zip(lh.iter_mut())
-            .zip(hl.iter_mut())
-            .zip(hh.iter_mut())
-            .enumerate()
-        {
-            f(b + i, a, bb, cc, d);
-        }
+        quad_block(lb, hb, base + c * 2 * sl, sl, f);
+    }
+}
+
+/// [`quad_halves`] for a low-qubit block of compile-time size `B = 2·sl`.
+fn quad_halves_fixed<const B: usize, F>(l: &mut [C64], h: &mut [C64], base: usize, f: &F)
+where
+    F: Fn(usize, &mut C64, &mut C64, &mut C64, &mut C64),
+{
+    let (lbs, _) = l.as_chunks_mut::<B>();
+    let (hbs, _) = h.as_chunks_mut::<B>();
+    for (c, (lb, hb)) in lbs.iter_mut().zip(hbs.iter_mut()).enumerate() {
+        quad_block(lb, hb, base + c * B, B / 2, f);
+    }
+}
+
+#[inline(always)]
+fn quad_block<F>(lb: &mut [C64], hb: &mut [C64], b: usize, sl: usize, f: &F)
+where
+    F: Fn(usize, &mut C64, &mut C64, &mut C64, &mut C64),
+{
+    let (ll, lh) = lb.split_at_mut(sl);
+    let (hl, hh) = hb.split_at_mut(sl);
+    for (i, (((a, bb), cc), d)) in ll
+        .iter_mut()
+        .zip(lh.iter_mut())
+        .zip(hl.iter_mut())
+        .zip(hh.iter_mut())
+        .enumerate()
+    {
+        f(b + i, a, bb, cc, d);
     }
 }
 
@@ -151,7 +224,7 @@ pub(crate) fn for_each_amp<F>(amps: &mut [C64], f: F)
 where
     F: Fn(usize, &mut C64) + Sync + Send,
 {
-    if amps.len() < (1 << PAR_MIN_QUBITS) {
+    if !parallel(amps.len()) {
         amps.iter_mut().enumerate().for_each(|(i, a)| f(i, a));
     } else {
         amps.par_chunks_mut(BLOCK).enumerate().for_each(|(b, chunk)| {
@@ -173,7 +246,7 @@ where
             .enumerate()
             .fold(C64::new(0.0, 0.0), |s, (i, &a)| s + f(b * BLOCK + i, a))
     };
-    if amps.len() < (1 << PAR_MIN_QUBITS) {
+    if !parallel(amps.len()) {
         block(0, amps)
     } else {
         let parts: Vec<C64> = amps
@@ -254,8 +327,9 @@ impl StateVector {
 
     /// `<self|other>`.
     pub fn inner(&self, other: &StateVector) -> C64 {
-        debug_assert_eq!(self.n, other.n);
-        self.amps.iter().zip(&other.amps).map(|(a, b)| a.conj() * b).sum()
+        assert_eq!(self.n, other.n, "inner product of states of different sizes");
+        let b = &other.amps;
+        sum_amps(&self.amps, |i, a| a.conj() * b[i])
     }
 
     /// Probability of each basis state.
@@ -268,8 +342,20 @@ impl StateVector {
         self.amps.copy_from_slice(&other.amps);
     }
 
+    /// The kernels below take qubit indices like slices take positions: an index `>= n`, or
+    /// the same qubit twice, is a caller bug and panics with this message (circuits validate
+    /// their gates when they are built, so a circuit never reaches it).
+    #[track_caller]
+    fn check_qubits(&self, qs: &[usize]) {
+        for (j, &q) in qs.iter().enumerate() {
+            assert!(q < self.n, "qubit {q} out of range for a {}-qubit state", self.n);
+            assert!(!qs[..j].contains(&q), "qubit {q} named twice in one gate");
+        }
+    }
+
     /// Applies a 2x2 matrix to qubit `q` (any matrix, unitary or not).
     pub fn apply_mat1(&mut self, q: usize, m: &Mat2) {
+        self.check_qubits(&[q]);
         if m.iter().flatten().all(|z| z.im == 0.0) {
             // Real matrices (RY, H, X, …): half the multiplications.
             let r = [[m[0][0].re, m[0][1].re], [m[1][0].re, m[1][1].re]];
@@ -290,6 +376,7 @@ impl StateVector {
 
     /// Multiplies by `diag(d0, d1)` on qubit `q`.
     pub fn apply_diag1(&mut self, q: usize, d: [C64; 2]) {
+        self.check_qubits(&[q]);
         for_each_pair(&mut self.amps, q, move |_, a, b| {
             *a *= d[0];
             *b *= d[1];
@@ -299,6 +386,7 @@ impl StateVector {
     /// Applies `m` to `target` where `control` is 1. With `zero_rest` the control-0 amplitudes
     /// are cleared instead of kept, giving `|1><1| ⊗ m` (the derivative of a controlled gate).
     pub fn apply_controlled_mat1(&mut self, control: usize, target: usize, m: &Mat2, zero_rest: bool) {
+        self.check_qubits(&[control, target]);
         let m = *m;
         let zero = C64::new(0.0, 0.0);
         // Local index: bit 0 = control, bit 1 = target; act on v1 (c=1,t=0) and v3 (c=1,t=1).
@@ -315,6 +403,7 @@ impl StateVector {
 
     /// Applies a 4x4 matrix on `(q0, q1)`; local index = bit(q0) + 2·bit(q1).
     pub fn apply_mat2(&mut self, q0: usize, q1: usize, m: &Mat4) {
+        self.check_qubits(&[q0, q1]);
         let m = *m;
         for_each_quad(&mut self.amps, q0, q1, move |_, v0, v1, v2, v3| {
             let x = [*v0, *v1, *v2, *v3];
@@ -328,6 +417,7 @@ impl StateVector {
 
     /// Multiplies by a diagonal on `(q0, q1)`; local index = bit(q0) + 2·bit(q1).
     pub fn apply_diag2(&mut self, q0: usize, q1: usize, d: [C64; 4]) {
+        self.check_qubits(&[q0, q1]);
         for_each_quad(&mut self.amps, q0, q1, move |_, v0, v1, v2, v3| {
             *v0 *= d[0];
             *v1 *= d[1];
@@ -338,6 +428,7 @@ impl StateVector {
 
     /// CNOT: flips `target` where `control` is 1 (a swap, no arithmetic).
     pub fn apply_cx(&mut self, control: usize, target: usize) {
+        self.check_qubits(&[control, target]);
         for_each_quad(&mut self.amps, control, target, |_, _, v1, _, v3| {
             std::mem::swap(v1, v3);
         });
@@ -345,11 +436,13 @@ impl StateVector {
 
     /// SWAP of two qubits.
     pub fn apply_swap(&mut self, a: usize, b: usize) {
+        self.check_qubits(&[a, b]);
         for_each_quad(&mut self.amps, a, b, |_, _, v1, v2, _| std::mem::swap(v1, v2));
     }
 
     /// Toffoli: flips `target` where both controls are 1.
     pub fn apply_ccx(&mut self, c0: usize, c1: usize, target: usize) {
+        self.check_qubits(&[c0, c1, target]);
         let mask = (1usize << c0) | (1usize << c1);
         for_each_pair(&mut self.amps, target, move |i, a, b| {
             if i & mask == mask {
@@ -360,6 +453,7 @@ impl StateVector {
 
     /// Fredkin: swaps `a` and `b` where `control` is 1.
     pub fn apply_cswap(&mut self, control: usize, a: usize, b: usize) {
+        self.check_qubits(&[control, a, b]);
         let mask = 1usize << control;
         for_each_quad(&mut self.amps, a, b, move |i, _, v1, v2, _| {
             if i & mask != 0 {
@@ -398,6 +492,8 @@ mod tests {
     /// parallel paths, for every qubit position (low, middle, above the block size).
     #[test]
     fn kernels_match_reference_serial_and_parallel() {
+        // Only ever lowered (tests run concurrently), so the 15-qubit case is parallel.
+        set_parallel_threshold(parallel_threshold().min(12));
         let m: Mat2 = [[c(0.3, 0.1), c(-0.2, 0.5)], [c(0.7, -0.4), c(0.05, 0.9)]];
         for n in [5usize, 15] {
             let s0 = state(n, n as u64);
@@ -428,6 +524,7 @@ mod tests {
 
     #[test]
     fn toffoli_and_cswap_permute_basis_states() {
+        set_parallel_threshold(parallel_threshold().min(12));
         for n in [3usize, 14] {
             let s0 = state(n, 7);
             let mut s = s0.clone();
@@ -449,6 +546,12 @@ mod tests {
                 assert_eq!(s.amps[i], s0.amps[src]);
             }
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "qubit 3 out of range")]
+    fn kernels_reject_out_of_range_qubits() {
+        StateVector::zero(3).unwrap().apply_cx(0, 3);
     }
 
     #[test]
