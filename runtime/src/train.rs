@@ -267,10 +267,19 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(total);
+    // Fits in 80 columns with a typical message: "epoch 3/50 [=====>     ] 120/2000
+    // 481.2 it/s eta 4s | loss 1.2345e-2, val 2.3456e-2".
     let style = ProgressStyle::with_template(
-        "{spinner} epoch {prefix} [{bar:30}] {pos}/{len} steps, {per_sec}, eta {eta} | {msg}",
+        "epoch {prefix} [{bar:20}] {pos}/{len} {rate} eta {eta} | {msg}",
     )
-    .map(|s| s.progress_chars("=> "))
+    .map(|s| {
+        s.progress_chars("=> ").with_key(
+            "rate",
+            |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1} it/s", st.per_sec());
+            },
+        )
+    })
     .unwrap_or_else(|_| ProgressStyle::default_bar());
     pb.set_style(style);
     pb
@@ -382,6 +391,7 @@ impl<'a, M> Trainer<'a, M> {
         };
         let mut best_model: Option<M> = None;
         let mut since_best = 0usize;
+        let mut last_val: Option<f64> = None;
         let first_step = opt.steps();
 
         for epoch in 0..cfg.epochs {
@@ -437,7 +447,10 @@ impl<'a, M> Trainer<'a, M> {
                 sum += loss;
                 count += 1;
                 pb.inc(1);
-                pb.set_message(format!("loss {loss:.4e}"));
+                pb.set_message(match last_val {
+                    Some(v) => format!("loss {loss:.4e}, last val {v:.4e}"),
+                    None => format!("loss {loss:.4e}"),
+                });
             }
             let train_loss = sum / count.max(1) as f64;
             let val_loss = match self.validate.as_mut() {
@@ -463,10 +476,7 @@ impl<'a, M> Trainer<'a, M> {
                 lr: opt.lr(),
                 elapsed_s: start.elapsed().as_secs_f64(),
             };
-            pb.set_message(match val_loss {
-                Some(v) => format!("loss {train_loss:.4e}, val {v:.4e}"),
-                None => format!("loss {train_loss:.4e}"),
-            });
+            last_val = val_loss;
             report.history.push(metrics.clone());
             if let Some(path) = &cfg.metrics_csv {
                 atomic_write(path, csv_text(&report.history).as_bytes())?;
