@@ -102,6 +102,10 @@ pub trait Optimizer {
     fn steps(&self) -> u64;
     /// Forgets all state (momenta, moments, step count); keeps hyperparameters and scales.
     fn reset(&mut self);
+    /// The state a resumed run needs (see [`crate::io::save_optimizer`]).
+    fn state(&self) -> OptimizerState;
+    /// Restores [`Optimizer::state`]; refuses state of another kind of optimizer.
+    fn set_state(&mut self, state: OptimizerState) -> Result<()>;
 }
 
 /// Per-parameter learning-rate tensors: a multiplier for every scalar entry of chosen
@@ -217,6 +221,75 @@ impl SlotState {
     pub(crate) fn clear(&mut self) {
         self.map.clear();
     }
+
+    /// Snapshot with `kind`, step count and base rate.
+    pub(crate) fn export(&self, kind: &str, steps: u64, lr: f64) -> OptimizerState {
+        let mut slots: Vec<(String, usize, Vec<f64>)> = self
+            .map
+            .iter()
+            .flat_map(|(name, s)| {
+                s.iter()
+                    .enumerate()
+                    .map(move |(k, v)| (name.clone(), k, v.clone()))
+            })
+            .collect();
+        slots.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        OptimizerState {
+            kind: kind.to_string(),
+            steps,
+            lr,
+            slots,
+        }
+    }
+
+    /// Replaces the state from a snapshot of an optimizer of kind `kind` with `n_slots` slots.
+    pub(crate) fn import(&mut self, kind: &str, n_slots: usize, st: &OptimizerState) -> Result<()> {
+        if st.kind != kind {
+            return Err(Error::Other(format!(
+                "optimizer state of a `{}` cannot be loaded into a `{kind}`",
+                st.kind
+            )));
+        }
+        let mut map: HashMap<String, Vec<Vec<f64>>> = HashMap::new();
+        for (name, k, v) in &st.slots {
+            if *k >= n_slots {
+                return Err(Error::Other(format!(
+                    "optimizer state: `{kind}` has {n_slots} state slots, the state names slot {k} of `{name}`"
+                )));
+            }
+            let e = map
+                .entry(name.clone())
+                .or_insert_with(|| vec![Vec::new(); n_slots]);
+            e[*k] = v.clone();
+        }
+        for (name, s) in &map {
+            let n = s.iter().map(Vec::len).max().unwrap_or(0);
+            if s.iter().any(|v| v.len() != n) {
+                return Err(Error::Other(format!(
+                    "optimizer state of `{name}` is incomplete: its slots have different lengths"
+                )));
+            }
+        }
+        self.map = map;
+        Ok(())
+    }
+}
+
+/// A first-order optimizer's state, for checkpoints: which optimizer, how many steps it has
+/// taken (Adam's bias correction and schedules depend on it), its base learning rate, and its
+/// per-parameter state vectors `(parameter name, slot, values)` (slot 0: momentum or first
+/// moment; slot 1: second moment or RMSProp momentum). Hyperparameters other than the rate and
+/// the learning-rate scales are configuration, not state, and are not included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizerState {
+    /// `"sgd"`, `"adam"` or `"rmsprop"`.
+    pub kind: String,
+    /// Steps taken.
+    pub steps: u64,
+    /// Base learning rate.
+    pub lr: f64,
+    /// `(parameter name, slot, values)`, sorted.
+    pub slots: Vec<(String, usize, Vec<f64>)>,
 }
 
 /// Runs `rule(p, g, scale, state)` on every parameter of `model`, in `f64`.
