@@ -114,7 +114,8 @@ pub trait Optimizer {
 /// The effective step size of entry `i` of parameter `w` is `lr × scale_w[i]`; parameters
 /// without a scale use `lr`. Scales can change between steps (set them again), which is how an
 /// epigenetic-plasticity model sets `η_ij = η₀(1 − m_ij)` from its methylation state `m`.
-/// A scale of 0 freezes an entry.
+/// A scale of 0 freezes an entry; decoupled weight decay is scaled too (it is part of the step
+/// `η·(…)`), so a frozen entry does not decay either.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LrScales {
     map: HashMap<String, Vec<f64>>,
