@@ -13,6 +13,8 @@
 //!   present with the model's dtype and shape, no unknown tensors, checksums right — and only
 //!   then assigns, so a bad file never half-loads a model. Errors name the file, the tensor and
 //!   both shapes or dtypes; nothing panics on malformed input.
+//! - **Resumable**: [`save_optimizer`] / [`load_optimizer`] store a first-order optimizer's
+//!   momenta, moments and step count the same way, so a resumed run continues bit for bit.
 
 use std::any::TypeId;
 use std::borrow::Cow;
@@ -28,6 +30,7 @@ use dfdx::tensor_ops::Device;
 use safetensors::tensor::{Dtype as StDtype, SafeTensorError, SafeTensors, View};
 
 use crate::error::{Error, Result};
+use crate::optim::{Optimizer, OptimizerState};
 use crate::params::{param_infos, Params, TensorVisitor, TensorVisitorMut};
 
 const FORMAT_KEY: &str = "format";
@@ -227,6 +230,21 @@ fn corrupt(source: &str, e: &SafeTensorError) -> Error {
     ))
 }
 
+/// Whether a file carries shapegrad checksums. The header itself can be damaged, so this is
+/// inferred from any of several independent entries: damage would have to erase all of them
+/// (several bytes in different places) before damaged data could pass unchecked.
+fn has_checksums(meta: &HashMap<String, String>) -> bool {
+    meta.get(FORMAT_KEY).is_some_and(|f| f == FORMAT)
+        || meta.contains_key(CHECKSUM_KIND_KEY)
+        || meta.keys().any(|k| k.starts_with(CHECKSUM_PREFIX))
+}
+
+fn checksum_ok(meta: &HashMap<String, String>, name: &str, data: &[u8]) -> bool {
+    meta.get(&format!("{CHECKSUM_PREFIX}{name}"))
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
+        .is_some_and(|h| h == fnv1a64(data))
+}
+
 fn dims(shape: &[usize]) -> String {
     format!("{shape:?}")
 }
@@ -248,12 +266,7 @@ pub fn from_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(
     let st = SafeTensors::deserialize(bytes).map_err(|e| corrupt(source, &e))?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(source, &e))?;
     let meta = header.metadata().clone().unwrap_or_default();
-    // The header itself can be damaged, so "this file has checksums" is inferred from any of
-    // several independent entries: damage would have to erase all of them (several bytes in
-    // different places) before damaged data could pass unchecked.
-    let checked = meta.get(FORMAT_KEY).is_some_and(|f| f == FORMAT)
-        || meta.contains_key(CHECKSUM_KIND_KEY)
-        || meta.keys().any(|k| k.starts_with(CHECKSUM_PREFIX));
+    let checked = has_checksums(&meta);
     let infos = param_infos(model);
     let model_names: HashSet<&str> = infos.iter().map(|i| i.name.as_str()).collect();
     let file_names: Vec<String> = st.names().into_iter().cloned().collect();
@@ -300,18 +313,11 @@ pub fn from_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(
                 found: dims(view.shape()),
             });
         }
-        if checked {
-            let key = format!("{CHECKSUM_PREFIX}{}", info.name);
-            let ok = meta
-                .get(&key)
-                .and_then(|h| u64::from_str_radix(h, 16).ok())
-                .is_some_and(|h| h == fnv1a64(view.data()));
-            if !ok {
-                return Err(Error::Other(format!(
-                    "checkpoint `{source}` is corrupt: the data of tensor `{}` does not match its checksum",
-                    info.name
-                )));
-            }
+        if checked && !checksum_ok(&meta, &info.name, view.data()) {
+            return Err(Error::Other(format!(
+                "checkpoint `{source}` is corrupt: the data of tensor `{}` does not match its checksum",
+                info.name
+            )));
         }
         values.insert(info.name.as_str(), decode(view.data(), want));
     }
@@ -333,6 +339,95 @@ pub fn from_bytes<E: Dtype, D: Device<E>, P: Params<E, D>>(
         }
     }
     model.visit_params_mut("", &mut Assign(values))
+}
+
+const OPT_KIND_KEY: &str = "shapegrad.optimizer.kind";
+const OPT_STEPS_KEY: &str = "shapegrad.optimizer.steps";
+const OPT_LR_KEY: &str = "shapegrad.optimizer.lr";
+
+/// Saves a first-order optimizer's state ([`Optimizer::state`]: kind, step count, learning
+/// rate, momenta and moments) atomically, so a run can resume exactly where it stopped. State
+/// vectors are stored as `f64` tensors named `<parameter>#<slot>`, with checksums.
+pub fn save_optimizer<O: Optimizer>(opt: &O, path: impl AsRef<Path>) -> Result<()> {
+    let st = opt.state();
+    let views: Vec<(String, OwnedView)> = st
+        .slots
+        .iter()
+        .map(|(name, k, v)| {
+            let data: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            (
+                format!("{name}#{k}"),
+                OwnedView {
+                    dtype: StDtype::F64,
+                    shape: vec![v.len()],
+                    data,
+                },
+            )
+        })
+        .collect();
+    let mut meta: HashMap<String, String> = HashMap::new();
+    meta.insert(FORMAT_KEY.into(), FORMAT.into());
+    meta.insert(CHECKSUM_KIND_KEY.into(), CHECKSUM_KIND.into());
+    meta.insert(OPT_KIND_KEY.into(), st.kind.clone());
+    meta.insert(OPT_STEPS_KEY.into(), st.steps.to_string());
+    // Rust prints the shortest decimal that parses back to the same f64.
+    meta.insert(OPT_LR_KEY.into(), st.lr.to_string());
+    for (name, v) in &views {
+        meta.insert(
+            format!("{CHECKSUM_PREFIX}{name}"),
+            format!("{:016x}", fnv1a64(&v.data)),
+        );
+    }
+    let bytes = safetensors::serialize(views.iter().map(|(n, v)| (n.as_str(), v)), &Some(meta))
+        .map_err(|e| Error::Other(format!("cannot serialize optimizer state: {e}")))?;
+    atomic_write(path.as_ref(), &bytes)
+}
+
+/// Restores an optimizer's state saved by [`save_optimizer`]; on any error (corrupt file,
+/// another kind of optimizer) the optimizer is unchanged.
+pub fn load_optimizer<O: Optimizer>(opt: &mut O, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let source = path.display().to_string();
+    let bytes = read(path)?;
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(&source, &e))?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(&source, &e))?;
+    let meta = header.metadata().clone().unwrap_or_default();
+    let bad = |what: &str| Error::Other(format!("optimizer state `{source}`: {what}"));
+    let kind = meta
+        .get(OPT_KIND_KEY)
+        .ok_or_else(|| bad("not an optimizer state file (no kind)"))?;
+    let steps = meta
+        .get(OPT_STEPS_KEY)
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| bad("missing or corrupt step count"))?;
+    let lr = meta
+        .get(OPT_LR_KEY)
+        .and_then(|s| s.parse::<f64>().ok())
+        .ok_or_else(|| bad("missing or corrupt learning rate"))?;
+    let checked = has_checksums(&meta);
+    let mut slots = Vec::new();
+    for (name, view) in st.tensors() {
+        if view.dtype() != StDtype::F64 || view.shape().len() != 1 {
+            return Err(bad(&format!("tensor `{name}` is not a 1-D f64 vector")));
+        }
+        if checked && !checksum_ok(&meta, &name, view.data()) {
+            return Err(bad(&format!(
+                "the data of `{name}` does not match its checksum (corrupt)"
+            )));
+        }
+        let (param, k) = name
+            .rsplit_once('#')
+            .and_then(|(p, k)| Some((p.to_string(), k.parse::<usize>().ok()?)))
+            .ok_or_else(|| bad(&format!("tensor name `{name}` is not `<parameter>#<slot>`")))?;
+        slots.push((param, k, decode::<f64>(view.data(), StDtype::F64)));
+    }
+    slots.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    opt.set_state(OptimizerState {
+        kind: kind.clone(),
+        steps,
+        lr,
+        slots,
+    })
 }
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);

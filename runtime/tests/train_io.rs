@@ -7,7 +7,11 @@ use std::path::PathBuf;
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use shapegrad_runtime::dfdx::tensor::Cpu;
-use shapegrad_runtime::io::{from_bytes, load, read_metadata, save, save_with_metadata, to_bytes};
+use shapegrad_runtime::io::{
+    from_bytes, load, load_optimizer, read_metadata, save, save_optimizer, save_with_metadata,
+    to_bytes,
+};
+use shapegrad_runtime::optim::{Adam, Optimizer, Sgd};
 use shapegrad_runtime::params::to_flat;
 use shapegrad_runtime::Error;
 use train_fixture::*;
@@ -312,4 +316,57 @@ fn garbage_and_random_damage_never_panic() {
         }
     }
     println!("random damage: {loaded} of 3000 damaged files still loaded the saved values");
+}
+
+#[test]
+fn a_run_resumed_from_model_and_optimizer_checkpoints_continues_bit_for_bit() {
+    let dir = tmpdir("resume");
+    let dev = Cpu::default();
+    let bowl = Bowl::standard();
+    let start: Vec<f64> = (0..BAG_P).map(|i| i as f64 * 0.1 - 0.4).collect();
+    let run = |m: &mut Bag<f32, Cpu>, opt: &mut Adam, steps: usize| {
+        for _ in 0..steps {
+            let (_, g) = bowl.loss_and_grad(m).unwrap();
+            opt.step(m, &g).unwrap();
+        }
+    };
+    // Continuous: 10 steps.
+    let mut m1: Bag<f32, Cpu> = Bag::from_flat(&dev, &start);
+    let mut o1 = Adam::new(0.05);
+    run(&mut m1, &mut o1, 10);
+    // Interrupted after 5, saved, restored into fresh objects, 5 more.
+    let mut m2: Bag<f32, Cpu> = Bag::from_flat(&dev, &start);
+    let mut o2 = Adam::new(0.05);
+    run(&mut m2, &mut o2, 5);
+    save(&m2, dir.join("model.safetensors")).unwrap();
+    save_optimizer(&o2, dir.join("adam.safetensors")).unwrap();
+    let mut m3: Bag<f32, Cpu> = Bag::from_flat(&dev, &[0.0; BAG_P]);
+    let mut o3 = Adam::new(0.05);
+    load(&mut m3, dir.join("model.safetensors")).unwrap();
+    load_optimizer(&mut o3, dir.join("adam.safetensors")).unwrap();
+    assert_eq!(o3.steps(), 5);
+    run(&mut m3, &mut o3, 5);
+    assert_eq!(bits(&to_flat(&m3)), bits(&to_flat(&m1)));
+
+    // Adam state into an SGD: refused, SGD untouched.
+    let mut sgd = Sgd::new(0.1).momentum(0.9);
+    let e = load_optimizer(&mut sgd, dir.join("adam.safetensors"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("adam") && e.contains("sgd"), "{e}");
+    assert_eq!(sgd.steps(), 0);
+    // A flipped data byte: refused, the optimizer keeps its state.
+    let mut bytes = std::fs::read(dir.join("adam.safetensors")).unwrap();
+    let n = bytes.len();
+    bytes[n - 3] ^= 0x10;
+    std::fs::write(dir.join("bad.safetensors"), &bytes).unwrap();
+    let before = o3.state();
+    let e = load_optimizer(&mut o3, dir.join("bad.safetensors"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("checksum"), "{e}");
+    assert_eq!(o3.state(), before);
+    // A model checkpoint is not an optimizer state.
+    assert!(load_optimizer(&mut o3, dir.join("model.safetensors")).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -350,3 +350,87 @@ fn an_optimizer_that_has_stepped_continues_its_schedule() {
         .unwrap();
     assert_eq!((opt.steps(), r.steps, opt.lr()), (8, 4, 0.5));
 }
+
+#[test]
+fn gradient_clipping_keeps_direction_and_caps_the_global_norm() {
+    use shapegrad_runtime::train::clip_grad_norm;
+    let dev = Cpu::default();
+    let mut v = vec![0.0; BAG_P];
+    v[0] = 3.0; // scale
+    v[9] = 4.0; // head.b[2]
+    let mut g: Bag<f64, Cpu> = Bag::from_flat(&dev, &v);
+    assert_eq!(clip_grad_norm(&mut g, 10.0), 5.0);
+    assert_eq!(to_flat(&g), v, "under the cap: unchanged");
+    assert_eq!(clip_grad_norm(&mut g, 1.0), 5.0);
+    let c = to_flat(&g);
+    assert!(
+        (c[0] - 0.6).abs() < 1e-15 && (c[9] - 0.8).abs() < 1e-15,
+        "{c:?}"
+    );
+
+    // In the loop: every applied SGD step then has length ≤ lr · cap.
+    let data = Linear::new(32);
+    let all: Vec<usize> = (0..32).collect();
+    let mut m: Bag<f64, Cpu> = Bag::from_flat(&dev, &[5.0; BAG_P]);
+    let cfg = TrainConfig {
+        epochs: 1,
+        batch_size: 32,
+        quiet: true,
+        clip_grad_norm: Some(0.5),
+        ..Default::default()
+    };
+    let before = to_flat(&m);
+    Trainer::new(cfg)
+        .fit(&mut m, &mut Sgd::new(1.0), &all, |m, i| {
+            data.loss_and_grad(m, i)
+        })
+        .unwrap();
+    assert!((dist(&to_flat(&m), &before) - 0.5).abs() < 1e-12);
+}
+
+#[test]
+fn before_step_sets_per_entry_learning_rates_from_the_model_state() {
+    // Plasticity in the loop: entries of head.w whose value has grown past 1 in magnitude are
+    // "methylated" and frozen (η_ij = η₀ (1 − m_ij), m_ij ∈ {0, 1}), the rest keep learning.
+    let data = Linear::new(64);
+    let all: Vec<usize> = (0..64).collect();
+    let mut m: Bag<f64, Cpu> = Bag::from_flat(&Cpu::default(), &[0.0; BAG_P]);
+    let steps = RefCell::new(Vec::new());
+    let cfg = TrainConfig {
+        epochs: 40,
+        batch_size: 16,
+        quiet: true,
+        ..Default::default()
+    };
+    Trainer::new(cfg)
+        .before_step(|step, m: &Bag<f64, Cpu>, scales| {
+            steps.borrow_mut().push(step);
+            let w = m.head.w.as_vec();
+            scales.set(
+                "head.w",
+                w.iter()
+                    .map(|x| if x.abs() > 1.0 { 0.0 } else { 1.0 })
+                    .collect(),
+            );
+            Ok(())
+        })
+        .fit(&mut m, &mut Sgd::new(0.2), &all, |m, i| {
+            data.loss_and_grad(m, i)
+        })
+        .unwrap();
+    assert_eq!(*steps.borrow(), (0..160).collect::<Vec<u64>>());
+    let w = m.head.w.as_vec();
+    println!("head.w after training with freezing: {w:?}");
+    // True weights -2 and 3 are out of reach: those entries froze just past |1|. The others
+    // (1.0, 0.5, 0.25, -1.0) are learned; 1.0 and -1.0 stop where they first cross |1|.
+    for (j, (&got, want)) in w.iter().zip(W_TRUE.iter().flatten()).enumerate() {
+        if want.abs() > 1.0 {
+            assert!(
+                got.abs() > 1.0 && got.abs() < want.abs() - 0.5,
+                "head.w[{j}] = {got} should have frozen"
+            );
+        } else if want.abs() < 1.0 {
+            assert!((got - want).abs() < 0.05, "head.w[{j}] = {got} vs {want}");
+        }
+    }
+}

@@ -5,7 +5,7 @@
 use dfdx::shapes::Dtype;
 use dfdx::tensor_ops::Device;
 
-use super::{apply_rule, scale_at, LrScales, Optimizer, SlotState};
+use super::{apply_rule, scale_at, LrScales, Optimizer, OptimizerState, SlotState};
 use crate::error::Result;
 use crate::params::Model;
 
@@ -132,6 +132,15 @@ impl Optimizer for Sgd {
         self.state.clear();
         self.steps = 0;
     }
+    fn state(&self) -> OptimizerState {
+        self.state.export("sgd", self.steps, self.lr)
+    }
+    fn set_state(&mut self, state: OptimizerState) -> Result<()> {
+        self.state.import("sgd", 1, &state)?;
+        self.steps = state.steps;
+        self.lr = state.lr;
+        Ok(())
+    }
 }
 
 /// Adam, and AdamW when given [`WeightDecay::Decoupled`].
@@ -232,6 +241,15 @@ impl Optimizer for Adam {
     fn reset(&mut self) {
         self.state.clear();
         self.steps = 0;
+    }
+    fn state(&self) -> OptimizerState {
+        self.state.export("adam", self.steps, self.lr)
+    }
+    fn set_state(&mut self, state: OptimizerState) -> Result<()> {
+        self.state.import("adam", 2, &state)?;
+        self.steps = state.steps;
+        self.lr = state.lr;
+        Ok(())
     }
 }
 
@@ -336,5 +354,14 @@ impl Optimizer for RmsProp {
     fn reset(&mut self) {
         self.state.clear();
         self.steps = 0;
+    }
+    fn state(&self) -> OptimizerState {
+        self.state.export("rmsprop", self.steps, self.lr)
+    }
+    fn set_state(&mut self, state: OptimizerState) -> Result<()> {
+        self.state.import("rmsprop", 2, &state)?;
+        self.steps = state.steps;
+        self.lr = state.lr;
+        Ok(())
     }
 }

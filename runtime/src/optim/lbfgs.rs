@@ -73,7 +73,7 @@ impl Lbfgs {
     }
 
     /// Minimizes `obj` from `x0`, calling `on_iter` at the start and after every accepted step;
-    /// it returns `false` to stop early (the report then says [`StopReason::MaxIterations`]).
+    /// it returns `false` to stop early (the report then says [`StopReason::Callback`]).
     pub fn minimize_with<O: Objective + ?Sized>(
         &self,
         obj: &mut O,
@@ -109,7 +109,7 @@ impl Lbfgs {
                 f,
                 grad_norm: gn,
             }) {
-                return Ok(report(x, f, &g, iter, evals, StopReason::MaxIterations));
+                return Ok(report(x, f, &g, iter, evals, StopReason::Callback));
             }
             if gn <= cfg.gtol {
                 return Ok(report(x, f, &g, iter, evals, StopReason::GradientTolerance));

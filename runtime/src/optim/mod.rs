@@ -22,7 +22,32 @@
 //! per-op allocations of a dfdx update, and it keeps every rule in one readable loop. On CUDA
 //! it costs a host round trip per step; the models of this project are small enough for that.
 //! Computing in `f64` also means an `f32` model's optimizer state does not lose precision
-//! (Adam's second moment of tiny gradients underflows in `f32`).
+//! (Adam's second moment of tiny gradients underflows in `f32`). The update rules agree with
+//! dfdx's own SGD and Adam to `f64` round-off (`tests/train_oracle.rs`).
+//!
+//! # Example: full-batch minimization of a plain function
+//!
+//! ```
+//! use shapegrad_runtime::optim::{FnObjective, Lbfgs, Newton, Objective};
+//! // Rosenbrock, with its gradient and Hessian.
+//! let mut f = FnObjective::new(2, |p: &[f64]| {
+//!     let (x, y) = (p[0], p[1]);
+//!     let v = (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2);
+//!     Ok((v, vec![-2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)]))
+//! })
+//! .with_hessian(|p: &[f64]| {
+//!     let (x, y) = (p[0], p[1]);
+//!     Ok(vec![2.0 - 400.0 * (y - x * x) + 800.0 * x * x, -400.0 * x, -400.0 * x, 200.0])
+//! });
+//! let l = Lbfgs::default().minimize(&mut f, &[-1.2, 1.0])?;
+//! let n = Newton::default().minimize(&mut f, &[-1.2, 1.0])?;
+//! assert!(l.converged() && n.converged() && n.iterations < l.iterations);
+//! assert!((l.x[0] - 1.0).abs() < 1e-6 && (n.x[1] - 1.0).abs() < 1e-6);
+//! # Ok::<(), shapegrad_runtime::Error>(())
+//! ```
+//!
+//! A model is stepped by a first-order optimizer with `opt.step(&mut model, &grads)?`, or
+//! minimized as a whole with `Lbfgs::default().minimize_model(&mut model, |m| m.loss_and_grad(..))`.
 
 mod first_order;
 mod lbfgs;
@@ -74,6 +99,10 @@ pub trait Optimizer {
     fn steps(&self) -> u64;
     /// Forgets all state (momenta, moments, step count); keeps hyperparameters and scales.
     fn reset(&mut self);
+    /// The state a resumed run needs (see [`crate::io::save_optimizer`]).
+    fn state(&self) -> OptimizerState;
+    /// Restores [`Optimizer::state`]; refuses state of another kind of optimizer.
+    fn set_state(&mut self, state: OptimizerState) -> Result<()>;
 }
 
 /// Per-parameter learning-rate tensors: a multiplier for every scalar entry of chosen
@@ -82,7 +111,8 @@ pub trait Optimizer {
 /// The effective step size of entry `i` of parameter `w` is `lr × scale_w[i]`; parameters
 /// without a scale use `lr`. Scales can change between steps (set them again), which is how an
 /// epigenetic-plasticity model sets `η_ij = η₀(1 − m_ij)` from its methylation state `m`.
-/// A scale of 0 freezes an entry.
+/// A scale of 0 freezes an entry; decoupled weight decay is scaled too (it is part of the step
+/// `η·(…)`), so a frozen entry does not decay either.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LrScales {
     map: HashMap<String, Vec<f64>>,
@@ -185,6 +215,75 @@ impl SlotState {
     pub(crate) fn clear(&mut self) {
         self.map.clear();
     }
+
+    /// Snapshot with `kind`, step count and base rate.
+    pub(crate) fn export(&self, kind: &str, steps: u64, lr: f64) -> OptimizerState {
+        let mut slots: Vec<(String, usize, Vec<f64>)> = self
+            .map
+            .iter()
+            .flat_map(|(name, s)| {
+                s.iter()
+                    .enumerate()
+                    .map(move |(k, v)| (name.clone(), k, v.clone()))
+            })
+            .collect();
+        slots.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        OptimizerState {
+            kind: kind.to_string(),
+            steps,
+            lr,
+            slots,
+        }
+    }
+
+    /// Replaces the state from a snapshot of an optimizer of kind `kind` with `n_slots` slots.
+    pub(crate) fn import(&mut self, kind: &str, n_slots: usize, st: &OptimizerState) -> Result<()> {
+        if st.kind != kind {
+            return Err(Error::Other(format!(
+                "optimizer state of a `{}` cannot be loaded into a `{kind}`",
+                st.kind
+            )));
+        }
+        let mut map: HashMap<String, Vec<Vec<f64>>> = HashMap::new();
+        for (name, k, v) in &st.slots {
+            if *k >= n_slots {
+                return Err(Error::Other(format!(
+                    "optimizer state: `{kind}` has {n_slots} state slots, the state names slot {k} of `{name}`"
+                )));
+            }
+            let e = map
+                .entry(name.clone())
+                .or_insert_with(|| vec![Vec::new(); n_slots]);
+            e[*k] = v.clone();
+        }
+        for (name, s) in &map {
+            let n = s.iter().map(Vec::len).max().unwrap_or(0);
+            if s.iter().any(|v| v.len() != n) {
+                return Err(Error::Other(format!(
+                    "optimizer state of `{name}` is incomplete: its slots have different lengths"
+                )));
+            }
+        }
+        self.map = map;
+        Ok(())
+    }
+}
+
+/// A first-order optimizer's state, for checkpoints: which optimizer, how many steps it has
+/// taken (Adam's bias correction and schedules depend on it), its base learning rate, and its
+/// per-parameter state vectors `(parameter name, slot, values)` (slot 0: momentum or first
+/// moment; slot 1: second moment or RMSProp momentum). Hyperparameters other than the rate and
+/// the learning-rate scales are configuration, not state, and are not included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizerState {
+    /// `"sgd"`, `"adam"` or `"rmsprop"`.
+    pub kind: String,
+    /// Steps taken.
+    pub steps: u64,
+    /// Base learning rate.
+    pub lr: f64,
+    /// `(parameter name, slot, values)`, sorted.
+    pub slots: Vec<(String, usize, Vec<f64>)>,
 }
 
 /// Runs `rule(p, g, scale, state)` on every parameter of `model`, in `f64`.
@@ -205,7 +304,9 @@ where
     M: Model<E, D>,
     F: FnMut(&mut [f64], &[f64], Option<&[f64]>, &mut [Vec<f64>]),
 {
-    scales.validate(&crate::params::param_infos(model))?;
+    if !scales.is_empty() {
+        scales.validate(&crate::params::param_infos(model))?;
+    }
 
     struct Apply<'a, F> {
         scales: &'a LrScales,

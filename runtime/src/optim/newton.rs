@@ -78,7 +78,7 @@ fn human(bytes: u64) -> String {
     if u == 0 {
         format!("{bytes} bytes")
     } else {
-        format!("{v:.1} {}", units[u])
+        format!("{v:.1} {} ({bytes} bytes)", units[u])
     }
 }
 
@@ -94,11 +94,9 @@ impl Newton {
         match hessian_bytes(p) {
             Some(b) if b <= limit => Ok(()),
             b => Err(Error::Other(format!(
-                "Newton's method needs a dense {p} × {p} f64 Hessian for P = {p} parameters: {} \
-                 ({} bytes), over the limit of {} ({limit} bytes); use L-BFGS, or raise \
-                 NewtonConfig::max_hessian_bytes",
+                "Newton's method needs a dense {p} × {p} f64 Hessian for P = {p} parameters: {}, \
+                 over the limit of {}; use L-BFGS, or raise NewtonConfig::max_hessian_bytes",
                 b.map_or("more than 2^64 bytes".to_string(), human),
-                b.map_or("> 2^64".to_string(), |b| b.to_string()),
                 human(limit),
             ))),
         }

@@ -257,6 +257,8 @@ pub enum StopReason {
     ValueTolerance,
     /// The iteration limit was hit first.
     MaxIterations,
+    /// The iteration callback asked to stop.
+    Callback,
     /// No acceptable step was found (line search failed twice, or Newton's damping exceeded its
     /// limit): usually the answer is as good as the precision of `f` allows.
     NoProgress,
