@@ -169,10 +169,7 @@ pub struct Trainer<'a, M> {
 /// Scales `grads` in place so that their global L2 norm (all tensors together) is at most
 /// `max_norm`, and returns the norm before scaling. Clipping the *global* norm keeps the
 /// direction of the gradient, unlike clipping each entry.
-pub fn clip_grad_norm<E: Dtype, D: Device<E>, P: Params<E, D>>(
-    grads: &mut P,
-    max_norm: f64,
-) -> f64 {
+pub fn clip_grad_norm<E: Dtype, D: Device<E>, P: Params<E, D>>(grads: &mut P, max_norm: f64) -> f64 {
     struct SumSq(f64);
     impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for SumSq {
         fn visit<S: Shape>(&mut self, _: &str, t: &Tensor<S, E, D>) -> Result<()> {
@@ -265,18 +262,17 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     let pb = ProgressBar::new(total);
     // Fits in 80 columns with a typical message: "epoch 3/50 [=====>     ] 120/2000
     // 481.2 it/s eta 4s | loss 1.2345e-2, val 2.3456e-2".
-    let style = ProgressStyle::with_template(
-        "epoch {prefix} [{bar:20}] {pos}/{len} {rate} eta {eta} | {msg}",
-    )
-    .map(|s| {
-        s.progress_chars("=> ").with_key(
-            "rate",
-            |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.1} it/s", st.per_sec());
-            },
-        )
-    })
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style =
+        ProgressStyle::with_template("epoch {prefix} [{bar:20}] {pos}/{len} {rate} eta {eta} | {msg}")
+            .map(|s| {
+                s.progress_chars("=> ").with_key(
+                    "rate",
+                    |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1} it/s", st.per_sec());
+                    },
+                )
+            })
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
     pb.set_style(style);
     pb
 }

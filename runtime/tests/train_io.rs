@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use shapegrad_runtime::dfdx::tensor::Cpu;
 use shapegrad_runtime::io::{
-    from_bytes, load, load_optimizer, read_metadata, save, save_optimizer, save_with_metadata,
-    to_bytes,
+    from_bytes, load, load_optimizer, read_metadata, save, save_optimizer, save_with_metadata, to_bytes,
 };
 use shapegrad_runtime::optim::{Adam, Optimizer, Sgd};
 use shapegrad_runtime::params::to_flat;

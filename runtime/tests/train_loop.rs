@@ -363,10 +363,7 @@ fn gradient_clipping_keeps_direction_and_caps_the_global_norm() {
     assert_eq!(to_flat(&g), v, "under the cap: unchanged");
     assert_eq!(clip_grad_norm(&mut g, 1.0), 5.0);
     let c = to_flat(&g);
-    assert!(
-        (c[0] - 0.6).abs() < 1e-15 && (c[9] - 0.8).abs() < 1e-15,
-        "{c:?}"
-    );
+    assert!((c[0] - 0.6).abs() < 1e-15 && (c[9] - 0.8).abs() < 1e-15, "{c:?}");
 
     // In the loop: every applied SGD step then has length ≤ lr · cap.
     let data = Linear::new(32);
@@ -381,9 +378,7 @@ fn gradient_clipping_keeps_direction_and_caps_the_global_norm() {
     };
     let before = to_flat(&m);
     Trainer::new(cfg)
-        .fit(&mut m, &mut Sgd::new(1.0), &all, |m, i| {
-            data.loss_and_grad(m, i)
-        })
+        .fit(&mut m, &mut Sgd::new(1.0), &all, |m, i| data.loss_and_grad(m, i))
         .unwrap();
     assert!((dist(&to_flat(&m), &before) - 0.5).abs() < 1e-12);
 }
@@ -408,15 +403,11 @@ fn before_step_sets_per_entry_learning_rates_from_the_model_state() {
             let w = m.head.w.as_vec();
             scales.set(
                 "head.w",
-                w.iter()
-                    .map(|x| if x.abs() > 1.0 { 0.0 } else { 1.0 })
-                    .collect(),
+                w.iter().map(|x| if x.abs() > 1.0 { 0.0 } else { 1.0 }).collect(),
             );
             Ok(())
         })
-        .fit(&mut m, &mut Sgd::new(0.2), &all, |m, i| {
-            data.loss_and_grad(m, i)
-        })
+        .fit(&mut m, &mut Sgd::new(0.2), &all, |m, i| data.loss_and_grad(m, i))
         .unwrap();
     assert_eq!(*steps.borrow(), (0..160).collect::<Vec<u64>>());
     let w = m.head.w.as_vec();

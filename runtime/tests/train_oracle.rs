@@ -8,8 +8,7 @@
 mod train_fixture;
 
 use shapegrad_runtime::dfdx::optim::{
-    Adam as DAdam, AdamConfig, Momentum, Optimizer as DOptimizer, Sgd as DSgd, SgdConfig,
-    WeightDecay as DWd,
+    Adam as DAdam, AdamConfig, Momentum, Optimizer as DOptimizer, Sgd as DSgd, SgdConfig, WeightDecay as DWd,
 };
 // Our names (imported explicitly below) take precedence over the prelude's Adam/Sgd/Optimizer.
 use shapegrad_runtime::dfdx::prelude::*;
@@ -41,9 +40,7 @@ fn compare<O: Optimizer, DO: DOptimizer<Tensor<Rank1<10>, f64, Cpu>, Cpu, f64>>(
         theirs.update(&mut theta, &grads).unwrap();
         // Ours: the same gradient in closed form, 2c(θ − t), from our own parameters.
         let x = to_flat(&bag);
-        let g: Vec<f64> = (0..10)
-            .map(|i| 2.0 * CURV[i] * (x[i] - TARGET[i]))
-            .collect();
+        let g: Vec<f64> = (0..10).map(|i| 2.0 * CURV[i] * (x[i] - TARGET[i])).collect();
         let mut gb = bag.zero_grads();
         set_flat(&mut gb, &g).unwrap();
         ours.step(&mut bag, &gb).unwrap();
@@ -77,9 +74,7 @@ fn sgd_variants_match_dfdx() {
         ),
         (
             "nesterov + L2",
-            Sgd::new(0.05)
-                .nesterov(0.8)
-                .weight_decay(WeightDecay::L2(0.1)),
+            Sgd::new(0.05).nesterov(0.8).weight_decay(WeightDecay::L2(0.1)),
             SgdConfig {
                 lr: 0.05,
                 momentum: Some(Momentum::Nesterov(0.8)),
@@ -161,9 +156,7 @@ fn rmsprop_follows_pytorchs_algorithm() {
     opt.step(&mut m, &g).unwrap();
     // v₁ = (1−α)·4 = 0.4; b₁ = 2/√0.4; θ₁ = 1 − lr·b₁.
     let b1 = 2.0 / 0.4f64.sqrt();
-    assert!(to_flat(&m)
-        .iter()
-        .all(|v| (v - (1.0 - lr * b1)).abs() < 1e-15));
+    assert!(to_flat(&m).iter().all(|v| (v - (1.0 - lr * b1)).abs() < 1e-15));
     opt.step(&mut m, &g).unwrap();
     // v₂ = α·0.4 + (1−α)·4 = 0.76; b₂ = μb₁ + 2/√0.76; θ₂ = θ₁ − lr·b₂.
     let b2 = mu * b1 + 2.0 / 0.76f64.sqrt();
