@@ -112,3 +112,14 @@ pub fn bind_dim(
 pub fn dims_of<S: Shape, E, D: dfdx::tensor::Storage<E>, T>(t: &Tensor<S, E, D, T>) -> Vec<usize> {
     t.shape().concrete().into_iter().collect()
 }
+
+/// `a` carrying its own tape merged with `b`'s (for loops whose intermediate tensors carry
+/// histories that must still reach the loss). On untraced tensors, just `a`.
+pub fn merge_tapes<S: Shape, S2: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>(
+    a: Tensor<S, E, D, T>,
+    b: Tensor<S2, E, D, T>,
+) -> Tensor<S, E, D, T> {
+    let (a, ta) = a.split_tape();
+    let (_, tb) = b.split_tape();
+    a.put_tape(dfdx::tensor::Merge::merge(ta, tb))
+}

@@ -67,6 +67,29 @@ impl EmitCx {
         }
     }
 
+    /// A dim as a value of its dfdx type (`Const::<4>` or the run-time `usize`).
+    pub fn dim_value(&self, d: &Dim) -> TokenStream {
+        self.dim_val(d)
+    }
+
+    /// A dim as a plain `usize` expression.
+    pub fn dim_usize(&self, d: &Dim) -> TokenStream {
+        match &d.kind {
+            DimKind::Lit(n) => {
+                let n = Literal::usize_suffixed(*n);
+                quote!(#n)
+            }
+            DimKind::Generic(g) => {
+                let g = Ident::new(g, Span::call_site());
+                quote!(#g)
+            }
+            DimKind::Runtime(r) => {
+                let v = dim_local(r);
+                quote!(#v)
+            }
+        }
+    }
+
     /// The dfdx shape type, e.g. `(usize, Const<32>)`.
     pub fn shape_ty(&self, s: &Shape) -> TokenStream {
         let dims = s.0.iter().map(|d| self.dim_ty(d));

@@ -5,6 +5,7 @@
 
 use crate::shape::{Dim, Shape};
 use proc_macro2::Span;
+use std::rc::Rc;
 
 pub type NodeId = usize;
 
@@ -116,6 +117,52 @@ pub enum Op {
     },
     /// Element `k` of a tuple-valued node.
     Proj(usize),
+    /// `scan`: runs the body over `axis` of input 0 (`xs`) from state input 1 (`h0`); the value
+    /// is every state stacked, `[T, …h]`. Further inputs are the parameters the body reads.
+    Scan(Rc<ScanBody>),
+    /// The last entry along axis 0 (the final state of a scan; T is known at run time).
+    Last,
+    /// Embeds the input as the last entry along axis 0 of zeros of the node's shape.
+    PadLast,
+    /// Backpropagation through time: inputs `[xs, h0, states, g_states, params…]`, value the
+    /// tuple `(g_xs, g_h0, g_params…)`.
+    ScanVjp(Rc<ScanVjpBody>),
+}
+
+/// The body of a scan: a graph of `Input(0)` = state h, `Input(1)` = slice x_t, and the
+/// model's parameters, whose node `out` is the next state.
+#[derive(Debug)]
+pub struct ScanBody {
+    pub graph: Graph,
+    pub out: NodeId,
+    pub axis: usize,
+    /// Global indices of the parameters the body reads (the scan node's inputs 2..).
+    pub captured: Vec<usize>,
+    pub h_shape: Shape,
+    pub x_shape: Shape,
+    pub xs_shape: Shape,
+}
+
+/// The body's VJP: the body graph plus `Input(2)` = the state's cotangent and the derived
+/// gradient nodes `[g_h, g_x, g_params…]` (parameters in `captured` order).
+#[derive(Debug)]
+pub struct ScanVjpBody {
+    pub scan: Rc<ScanBody>,
+    pub graph: Graph,
+    pub outputs: Vec<NodeId>,
+    pub param_shapes: Vec<Shape>,
+}
+
+/// Scan bodies compare by identity: two scans are the same op only if they share a body.
+impl PartialEq for ScanBody {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+impl PartialEq for ScanVjpBody {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
 }
 
 /// One SSA value.

@@ -483,6 +483,9 @@ impl<'a> Lowerer<'a> {
         if let Some(k) = self.ctx.env.customs.iter().position(|c| c.name == fname) {
             return self.custom(cx, name, k, args, scope);
         }
+        if fname == "scan" || fname == "scan_all" {
+            return self.scan(cx, name, args, scope, fname == "scan_all");
+        }
         if self.ctx.env.poisoned.contains(&fname) {
             return None;
         }
@@ -1002,6 +1005,188 @@ impl<'a> Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
+    /// The node of parameter `global` of the flattened layout, created on first use.
+    fn param_global(&mut self, global: usize, shape: Shape, span: Span) -> NodeId {
+        if let Some(id) = self.params[global] {
+            return id;
+        }
+        let id = self.graph.push(Op::Param(global), vec![], shape, span);
+        self.params[global] = Some(id);
+        id
+    }
+
+    /// `scan(step, xs, h0, axis = k)`: the final state of `h ← step(h, x_t)` over axis k of
+    /// `xs`; `scan_all` returns every state, with the scanned axis at position k.
+    fn scan(
+        &mut self,
+        cx: &Ctxt,
+        name: &syn::Ident,
+        args: &[Arg],
+        scope: &mut Scope,
+        all: bool,
+    ) -> Option<Val> {
+        let fname = name.to_string();
+        let c = split_args(args);
+        let ok = c.only(cx, &fname, &["axis"], &[]);
+        if c.pos.len() != 3 {
+            cx.error(name.span(), format!("`{fname}` is written `{fname}(step, xs, h0, axis = 1)`, with `step(h, x)` a function of the model"));
+            return None;
+        }
+        let ctx = self.ctx;
+        let Expr::Var(step) = c.pos[0] else {
+            cx.error_range(
+                c.pos[0].start(),
+                c.pos[0].end(),
+                format!("the first argument of `{fname}` names the step function, e.g. `cell`"),
+            );
+            return None;
+        };
+        let Some(sig) = ctx.env.sigs.iter().find(|s| s.name == *step) else {
+            if !ctx.env.poisoned.contains(&step.to_string()) {
+                cx.error(step.span(), format!("`{step}` is not a function of this model (the step of a scan is `fn {step}(h: [..], x: [..]) -> [..]`)"));
+            }
+            return None;
+        };
+        if sig.args.len() != 2 {
+            cx.error(
+                step.span(),
+                format!(
+                    "the step function `{step}` must take two arguments, the state and one slice, not {}",
+                    sig.args.len()
+                ),
+            );
+            return None;
+        }
+        let (xe, he) = (c.pos[1], c.pos[2]);
+        let xv = self.expr(cx, xe, scope);
+        let hv = self.expr(cx, he, scope);
+        let (xv, hv) = (xv?, hv?);
+        if !ok {
+            return None;
+        }
+        let (xs, h0) = (self.tensor(xv, xe.start()), self.tensor(hv, he.start()));
+        let (xs_s, h_s) = (self.graph.shape(xs).clone(), self.graph.shape(h0).clone());
+        let Some(axis_e) = c.kw("axis") else {
+            cx.error(
+                name.span(),
+                format!("`{fname}` needs the axis to scan over: `axis = 1`"),
+            );
+            return None;
+        };
+        let axis = self.axis(cx, axis_e, xe, &xs_s)?;
+        let x_s = xs_s.without_axes(&[axis]);
+        let mut dims = HashMap::new();
+        let (hn, hdecl) = &sig.args[0];
+        let (xn, xdecl) = &sig.args[1];
+        if !unify(hdecl, &h_s, &mut dims) {
+            cx.error_range(he.start(), he.end(), format!("scan state shape mismatch: `{step}`'s state `{hn}` is {hdecl}, but the initial state `{he}` is {h_s}"));
+            return None;
+        }
+        if !unify(xdecl, &x_s, &mut dims) {
+            cx.error_range(xe.start(), xe.end(), format!("scan slice shape mismatch: `{step}` takes `{xn}`: {xdecl}, but a slice of `{xe}` ({xs_s}) along axis {axis} is {x_s}"));
+            return None;
+        }
+        // The body, lowered into its own graph: Input(0) = h, Input(1) = x_t.
+        let mut child = Lowerer {
+            ctx,
+            graph: Graph::default(),
+            params: vec![None; self.params.len()],
+            stack: self.stack.clone(),
+        };
+        let key = format!("{}::{step}", ctx.env.model.name);
+        if child.stack.contains(&key) {
+            cx.error(step.span(), format!("recursive call to `{step}`: calls are inlined at compile time, so a function cannot call itself"));
+            return None;
+        }
+        child.stack.push(key);
+        let h_in = child.graph.push(Op::Input(0), vec![], h_s.clone(), he.start());
+        let x_in = child.graph.push(Op::Input(1), vec![], x_s.clone(), xe.start());
+        let mut body_scope = Scope {
+            vars: HashMap::new(),
+            dims,
+            bound: scope.bound.clone(),
+            fn_name: step.to_string(),
+        };
+        body_scope.vars.insert(hn.to_string(), Some(Val::T(h_in)));
+        body_scope.vars.insert(xn.to_string(), Some(Val::T(x_in)));
+        let def = ctx.env.model.fns.iter().find(|f| f.name == *step)?;
+        let quiet = Ctxt::new();
+        let r = child.block(&quiet, &def.body, &mut body_scope);
+        if quiet.has_errors() {
+            // Reported where `step` is lowered on its own.
+            return None;
+        }
+        let out = match r? {
+            Val::T(id) => id,
+            Val::Num(v) => child.graph.fill(h_s.clone(), v, step.span()),
+        };
+        if child.graph.shape(out) != &h_s {
+            cx.error(
+                step.span(),
+                format!(
+                    "scan state shape mismatch: `{step}` returns {}, but the state it carries is {h_s}",
+                    child.graph.shape(out)
+                ),
+            );
+            return None;
+        }
+        let captured: Vec<usize> = child
+            .params
+            .iter()
+            .enumerate()
+            .filter_map(|(g, n)| n.map(|_| g))
+            .collect();
+        let mut inputs = vec![xs, h0];
+        for &g in &captured {
+            let node = child.params[g].expect("captured parameters have nodes");
+            let shape = child.graph.shape(node).clone();
+            inputs.push(self.param_global(g, shape, step.span()));
+        }
+        let t = xs_s.0[axis].clone();
+        let states_shape = crate::ops::scan::states_shape(&t, &h_s);
+        let body = crate::ir::ScanBody {
+            graph: child.graph,
+            out,
+            axis,
+            captured,
+            h_shape: h_s.clone(),
+            x_shape: x_s,
+            xs_shape: xs_s,
+        };
+        let states = self.graph.push(
+            Op::Scan(std::rc::Rc::new(body)),
+            inputs,
+            states_shape,
+            name.span(),
+        );
+        if !all {
+            return Some(Val::T(self.graph.push(Op::Last, vec![states], h_s, name.span())));
+        }
+        // Put the scanned axis at position `axis` of the result.
+        if axis > h_s.rank() {
+            cx.error(
+                name.span(),
+                format!(
+                    "`scan_all` puts the scanned axis at position {axis}, but the state has only {} dims",
+                    h_s.rank()
+                ),
+            );
+            return None;
+        }
+        let perm: Vec<usize> = (0..=h_s.rank())
+            .map(|i| {
+                if i < axis {
+                    i + 1
+                } else if i == axis {
+                    0
+                } else {
+                    i
+                }
+            })
+            .collect();
+        Some(Val::T(self.graph.permute(states, perm)))
+    }
+
     /// `enc.forward(x)`: a function of a sub-model, inlined with the sub-model's parameters.
     fn method_call(
         &mut self,

@@ -354,6 +354,12 @@ fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, l
         .nodes
         .iter()
         .any(|n| matches!(n.op, crate::ir::Op::Custom(_)));
+    // A scan's backward (a loop) is not differentiated again.
+    let has_scan = low
+        .graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, crate::ir::Op::Scan(_)));
 
     let nparams = layout.params.len();
     // Derived gradient: reverse sweep over a copy of the graph, wrt parameters (and inputs).
@@ -412,60 +418,61 @@ fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, l
     if has_custom {
         return out;
     }
-    // Second order: Hessian-vector product by differentiating the derived gradient again
-    // (reverse over reverse). The tangent `v` enters as extra inputs, one per parameter.
-    let hvp_fn = format_ident!("{}_hvp", fname);
-    let (stmts, value, g) = {
-        let mut graph = low.graph.clone();
-        let mut wrt: Vec<NodeId> = Vec::new();
-        for (i, p) in layout.params.iter().enumerate() {
-            wrt.push(match low.params[i] {
-                Some(id) => id,
-                None => graph.push(crate::ir::Op::Param(i), vec![], p.shape.clone(), sig.name.span()),
-            });
-        }
-        let grads = diff::grad(&mut graph, low.out, &wrt);
-        let nargs = sig.args.len();
-        let mut dot: Option<NodeId> = None;
-        for (i, (&gi, p)) in grads.iter().zip(&layout.params).enumerate() {
-            let t = graph.push(
-                crate::ir::Op::Input(nargs + i),
-                vec![],
-                p.shape.clone(),
-                sig.name.span(),
-            );
-            let prod = graph.mul(gi, t);
-            let axes: Vec<usize> = (0..p.shape.rank()).collect();
-            let s = graph.sum(prod, axes);
-            dot = Some(match dot {
-                None => s,
-                Some(d) => graph.add(d, s),
-            });
-        }
-        let mut outputs = vec![low.out];
-        outputs.extend(grads.iter().copied());
-        if let Some(dot) = dot {
-            let hv = diff::grad(&mut graph, dot, &wrt);
-            outputs.extend(hv);
-        }
-        let mut cx = EmitCx {
-            rt: rt.clone(),
-            taped: false,
-            inputs: plain_cx.inputs.clone(),
-            params: plain_cx.params.clone(),
-            customs: layout.customs.clone(),
+    if !has_scan {
+        // Second order: Hessian-vector product by differentiating the derived gradient again
+        // (reverse over reverse). The tangent `v` enters as extra inputs, one per parameter.
+        let hvp_fn = format_ident!("{}_hvp", fname);
+        let (stmts, value, g) = {
+            let mut graph = low.graph.clone();
+            let mut wrt: Vec<NodeId> = Vec::new();
+            for (i, p) in layout.params.iter().enumerate() {
+                wrt.push(match low.params[i] {
+                    Some(id) => id,
+                    None => graph.push(crate::ir::Op::Param(i), vec![], p.shape.clone(), sig.name.span()),
+                });
+            }
+            let grads = diff::grad(&mut graph, low.out, &wrt);
+            let nargs = sig.args.len();
+            let mut dot: Option<NodeId> = None;
+            for (i, (&gi, p)) in grads.iter().zip(&layout.params).enumerate() {
+                let t = graph.push(
+                    crate::ir::Op::Input(nargs + i),
+                    vec![],
+                    p.shape.clone(),
+                    sig.name.span(),
+                );
+                let prod = graph.mul(gi, t);
+                let axes: Vec<usize> = (0..p.shape.rank()).collect();
+                let s = graph.sum(prod, axes);
+                dot = Some(match dot {
+                    None => s,
+                    Some(d) => graph.add(d, s),
+                });
+            }
+            let mut outputs = vec![low.out];
+            outputs.extend(grads.iter().copied());
+            if let Some(dot) = dot {
+                let hv = diff::grad(&mut graph, dot, &wrt);
+                outputs.extend(hv);
+            }
+            let mut cx = EmitCx {
+                rt: rt.clone(),
+                taped: false,
+                inputs: plain_cx.inputs.clone(),
+                params: plain_cx.params.clone(),
+                customs: layout.customs.clone(),
+            };
+            for p in &layout.params {
+                let t = param_path(quote!(__tangent), &p.path);
+                cx.inputs.push(quote!(#t.clone()));
+            }
+            let (stmts, outs) = emit::body(&graph, &outputs, &cx);
+            (stmts, outs[0].clone(), outs[1..].to_vec())
         };
-        for p in &layout.params {
-            let t = param_path(quote!(__tangent), &p.path);
-            cx.inputs.push(quote!(#t.clone()));
-        }
-        let (stmts, outs) = emit::body(&graph, &outputs, &cx);
-        (stmts, outs[0].clone(), outs[1..].to_vec())
-    };
-    let (gp, hv) = g.split_at(nparams);
-    let (gstruct, hvstruct) = (grads_struct(mctx, gp), grads_struct(mctx, hv));
-    let doc = format!("`{fname}`, its gradient, and the Hessian-vector product H·v for a tangent `v` laid out like the gradient; derived at compile time by differentiating the derived gradient (reverse over reverse).");
-    out.extend(quote! {
+        let (gp, hv) = g.split_at(nparams);
+        let (gstruct, hvstruct) = (grads_struct(mctx, gp), grads_struct(mctx, hv));
+        let doc = format!("`{fname}`, its gradient, and the Hessian-vector product H·v for a tangent `v` laid out like the gradient; derived at compile time by differentiating the derived gradient (reverse over reverse).");
+        out.extend(quote! {
         #[doc = #doc]
         #[allow(unused_variables, unused_mut, clippy::all, clippy::type_complexity)]
         pub fn #hvp_fn(&self, #(#args,)* __tangent: &#grads_name<#(#gens,)* E, D>) -> #rt::Result<(E, #grads_name<#(#gens,)* E, D>, #grads_name<#(#gens,)* E, D>)> {
@@ -474,6 +481,7 @@ fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, l
             Ok((#rt::ops::value(&#value), #gstruct, #hvstruct))
         }
     });
+    }
 
     // The oracle: the same forward statements on dfdx's OwnedTape.
     let taped_cx = EmitCx {

@@ -13,6 +13,7 @@ pub mod permute;
 pub mod reduce;
 pub mod reshape;
 pub mod scalar;
+pub mod scan;
 pub mod slice;
 pub mod unary;
 
@@ -35,6 +36,7 @@ pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
         Op::Concat { axis, left } => concat::emit(node, *axis, *left, args, cx),
         Op::Slice { .. } | Op::Pad { .. } => slice::emit(node, args, cx),
         Op::Custom(_) | Op::CustomVjp { .. } | Op::Proj(_) => custom::emit(node, args, cx),
+        Op::Scan(_) | Op::Last | Op::PadLast | Op::ScanVjp(_) => scan::emit(node, args, cx),
     }
 }
 
@@ -55,5 +57,6 @@ pub fn vjp(graph: &mut Graph, id: NodeId, g: NodeId) -> Vec<Option<NodeId>> {
         Op::Concat { axis, left } => concat::vjp(graph, *axis, *left, &node, g),
         Op::Slice { .. } | Op::Pad { .. } => slice::vjp(graph, &node, g),
         Op::Custom(_) | Op::CustomVjp { .. } | Op::Proj(_) => custom::vjp(graph, id, &node, g),
+        Op::Scan(_) | Op::Last | Op::PadLast | Op::ScanVjp(_) => scan::vjp(graph, id, &node, g),
     }
 }
