@@ -151,3 +151,22 @@ pub fn set_flat<E: Dtype, D: Device<E>, P: Params<E, D>>(p: &mut P, flat: &[f64]
     }
     p.visit_params_mut("", &mut Fill(flat))
 }
+
+/// Plain SGD on the device: `p ← p − lr · g` for every parameter, with dfdx ops (no host
+/// round trip). The optimizers in [`crate::optim`] do more (momentum, Adam, per-entry rates)
+/// on the host; this is the minimal step benchmarks and tight loops want.
+pub fn sgd_step_on_device<E: Dtype, D: Device<E>, M: Model<E, D>>(
+    model: &mut M,
+    grads: &M::Grads,
+    lr: f64,
+) -> Result<()> {
+    struct Step(f64);
+    impl<E: Dtype, D: Device<E>> TensorPairVisitor<E, D> for Step {
+        fn visit<S: Shape>(&mut self, _: &str, p: &mut Tensor<S, E, D>, g: &Tensor<S, E, D>) -> Result<()> {
+            let lr = E::from_f64(self.0).unwrap_or_default();
+            *p = p.clone() - g.clone() * lr;
+            Ok(())
+        }
+    }
+    model.visit_with_grads(grads, "", &mut Step(lr))
+}
