@@ -40,7 +40,7 @@ shapegrad::model! {
         params { v: [4] = normal(0.0, 0.5), row: [1, 4] = normal(0.0, 0.5), s: [] = constant(0.7), w: [4, H] = glorot, w2: [2, H] = glorot, u: [4] = normal(0.0, 0.5) }
         fn f_add(x: [B, 4]) -> [] { sum(square(x + v + row + s)) }
         fn f_sub(x: [B, 4]) -> [] { sum(square(v - x - row)) }
-        fn f_mul(x: [B, 4]) -> [] { sum(x * v * row * s) }
+        fn f_mul(x: [B, 4]) -> [] { sum(x * v * row * s) + sum(x * x) }
         fn f_div(x: [B, 4]) -> [] { sum((x * v) / (square(x) + square(row) + 1.0)) }
         fn f_matmul(x: [B, 4]) -> [] { sum(tanh(x @ w)) }
         fn f_matmul_batched(x: [B, 4]) -> [] { sum(sin(reshape(x, [B, 2, 2]) @ w2)) }
@@ -50,7 +50,7 @@ shapegrad::model! {
         }
         fn f_matvec(x: [B, 4]) -> [] { sum(sin(x @ u)) }
         fn f_vecmat(x: [B, 4]) -> [] { sum(square(sum(x, axis = 0) @ w)) }
-        fn f_dot(x: [B, 4]) -> [] { (v @ u) * sum(x) }
+        fn f_dot(x: [B, 4]) -> [] { (v @ u) * sum(x) + (u @ u) }
     }
 }
 

@@ -150,7 +150,7 @@ fn check_dim_decl(cx: &Ctxt, env: &mut Env, d: &DimDecl) {
             d.name.span(),
             format!("dim name `{name}` is reserved for the model's dtype/device parameters; pick another"),
         );
-        return;
+        // Still declared below, so its uses raise no follow-on errors.
     }
     if env.dims.contains_key(&name) {
         cx.error(d.name.span(), format!("dim `{name}` is declared twice"));

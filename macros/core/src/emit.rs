@@ -20,6 +20,9 @@ pub struct EmitCx {
     pub params: Vec<TokenStream>,
     /// Each custom op: the Rust expression implementing it, and its DSL name.
     pub customs: Vec<(TokenStream, String)>,
+    /// Path of dfdx's `shapes` module. Function bodies alias it (`__S`) to keep the expansion
+    /// small: every shape type and value names it.
+    pub shapes: TokenStream,
 }
 
 pub fn dim_local(name: &str) -> Ident {
@@ -35,30 +38,30 @@ impl EmitCx {
     }
 
     fn dim_ty(&self, d: &Dim) -> TokenStream {
-        let rt = &self.rt;
+        let shapes = &self.shapes;
         match &d.kind {
             DimKind::Lit(n) => {
                 let n = Literal::usize_unsuffixed(*n);
-                quote!(#rt::dfdx::shapes::Const<#n>)
+                quote!(#shapes::Const<#n>)
             }
             DimKind::Generic(g) => {
                 let g = Ident::new(g, Span::call_site());
-                quote!(#rt::dfdx::shapes::Const<#g>)
+                quote!(#shapes::Const<#g>)
             }
             DimKind::Runtime(_) => quote!(usize),
         }
     }
 
     fn dim_val(&self, d: &Dim) -> TokenStream {
-        let rt = &self.rt;
+        let shapes = &self.shapes;
         match &d.kind {
             DimKind::Lit(n) => {
                 let n = Literal::usize_unsuffixed(*n);
-                quote!(#rt::dfdx::shapes::Const::<#n>)
+                quote!(#shapes::Const::<#n>)
             }
             DimKind::Generic(g) => {
                 let g = Ident::new(g, Span::call_site());
-                quote!(#rt::dfdx::shapes::Const::<#g>)
+                quote!(#shapes::Const::<#g>)
             }
             DimKind::Runtime(r) => {
                 let v = dim_local(r);
@@ -117,13 +120,13 @@ impl EmitCx {
 
     /// `Axis<1>`, `Axes2<0, 1>`, …
     pub fn axes_ty(&self, axes: &[usize]) -> TokenStream {
-        let rt = &self.rt;
+        let shapes = &self.shapes;
         let lits = axes.iter().map(|&a| Literal::isize_unsuffixed(a as isize));
         let name = match axes.len() {
             1 => format_ident!("Axis"),
             n => format_ident!("Axes{}", n),
         };
-        quote!(#rt::dfdx::shapes::#name<#(#lits),*>)
+        quote!(#shapes::#name<#(#lits),*>)
     }
 
     /// An `f64` expression for a scalar that may divide by run-time dims.
@@ -197,7 +200,17 @@ pub fn body(graph: &Graph, outputs: &[NodeId], cx: &EmitCx) -> (TokenStream, Vec
         if !live[id] {
             continue;
         }
-        let args: Vec<TokenStream> = node.inputs.iter().map(|&i| take(i, &mut uses)).collect();
+        let mut args: Vec<TokenStream> = node.inputs.iter().map(|&i| take(i, &mut uses)).collect();
+        if taped {
+            // dfdx's tape keys gradients by tensor id and asserts that a binary op's operands
+            // differ (`x * x`); a recorded identity gives the repeated operand its own id.
+            for k in 1..node.inputs.len() {
+                if node.inputs[..k].contains(&node.inputs[k]) {
+                    let a = &args[k];
+                    args[k] = quote!((#a * #rt::ops::scalar::<E>(1.0)));
+                }
+            }
+        }
         let e = crate::ops::emit(node, &args, cx);
         let v = format_ident!("__v{}", id);
         stmts.extend(quote!(let #v = #e;));

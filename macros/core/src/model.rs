@@ -91,6 +91,7 @@ pub fn model(mctx: &ModelCtx, layout: &Layout, lowered: &[(FnSig, Lowered)]) -> 
         inputs: vec![],
         params: vec![],
         customs: layout.customs.clone(),
+        shapes: quote!(#rt::dfdx::shapes),
     };
 
     let pnames: Vec<&Ident> = env.params.iter().map(|p| &p.name).collect();
@@ -246,6 +247,10 @@ fn prologue(env: &Env, layout: &Layout, sig: &FnSig) -> TokenStream {
             Backward as _, BroadcastTo as _, HasShape as _, MaxTo as _, PermuteTo as _, ReshapeTo as _, SumTo as _,
             TryMatMul as _, ZerosTensor as _,
         };
+        #[allow(unused_imports)]
+        use #rt as __rt;
+        #[allow(unused_imports)]
+        use #rt::dfdx::shapes as __S;
         let __ctx: &str = #ctx;
     };
     let mut slots: Vec<String> = Vec::new();
@@ -289,8 +294,17 @@ fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, l
     let env = mctx.env;
     let rt = rt();
     let fname = &sig.name;
-    let plain_cx = EmitCx {
+    // Signatures spell paths out; bodies use the aliases the prologue declares.
+    let sig_cx = EmitCx {
         rt: rt.clone(),
+        taped: false,
+        inputs: vec![],
+        params: vec![],
+        customs: vec![],
+        shapes: quote!(#rt::dfdx::shapes),
+    };
+    let plain_cx = EmitCx {
+        rt: quote!(__rt),
         taped: false,
         inputs: sig.args.iter().map(|(a, _)| quote!(#a.clone())).collect(),
         params: layout
@@ -302,12 +316,13 @@ fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, l
             })
             .collect(),
         customs: layout.customs.clone(),
+        shapes: quote!(__S),
     };
     let args: Vec<TokenStream> = sig
         .args
         .iter()
         .map(|(a, s)| {
-            let ty = tensor_ty(&plain_cx, s);
+            let ty = tensor_ty(&sig_cx, s);
             quote!(#a: &#ty)
         })
         .collect();
@@ -317,7 +332,7 @@ fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, l
     let ret_ty = if scalar {
         quote!(E)
     } else {
-        tensor_ty(&plain_cx, &sig.ret)
+        tensor_ty(&sig_cx, &sig.ret)
     };
     let (stmts, outs) = emit::body(&low.graph, &[low.out], &plain_cx);
     let out0 = &outs[0];
@@ -403,7 +418,7 @@ fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, l
     let (stmts, value, g) = derived(true);
     let (gp, gi) = g.split_at(nparams);
     let gstruct = grads_struct(mctx, gp);
-    let in_tys: Vec<TokenStream> = sig.args.iter().map(|(_, s)| tensor_ty(&plain_cx, s)).collect();
+    let in_tys: Vec<TokenStream> = sig.args.iter().map(|(_, s)| tensor_ty(&sig_cx, s)).collect();
     let doc = format!("`{fname}`, its parameter gradient and the gradient with respect to each input ({}), derived at compile time.", arg_names.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "));
     out.extend(quote! {
         #[doc = #doc]
@@ -456,11 +471,12 @@ fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, l
                 outputs.extend(hv);
             }
             let mut cx = EmitCx {
-                rt: rt.clone(),
+                rt: quote!(__rt),
                 taped: false,
                 inputs: plain_cx.inputs.clone(),
                 params: plain_cx.params.clone(),
                 customs: layout.customs.clone(),
+                shapes: quote!(__S),
             };
             for p in &layout.params {
                 let t = param_path(quote!(__tangent), &p.path);
@@ -485,7 +501,7 @@ fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, l
 
     // The oracle: the same forward statements on dfdx's OwnedTape.
     let taped_cx = EmitCx {
-        rt: rt.clone(),
+        rt: quote!(__rt),
         taped: true,
         inputs: sig
             .args
@@ -501,6 +517,7 @@ fn function(mctx: &ModelCtx, layout: &Layout, grads_name: &Ident, sig: &FnSig, l
             })
             .collect(),
         customs: layout.customs.clone(),
+        shapes: quote!(__S),
     };
     let (stmts, outs) = emit::body(&low.graph, &[low.out], &taped_cx);
     let loss = &outs[0];

@@ -39,6 +39,7 @@ pub fn out_shape(a: &Shape, b: &Shape, axis: usize) -> Result<Shape, String> {
 
 pub fn emit(node: &Node, axis: usize, left: usize, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
     let rt = &cx.rt;
+    let shapes = &cx.shapes;
     let (a, b) = (&args[0], &args[1]);
     let total = node.shape.0[axis].as_lit().unwrap_or(left);
     let view = |part: usize| {
@@ -52,7 +53,7 @@ pub fn emit(node: &Node, axis: usize, left: usize, args: &[TokenStream], cx: &Em
     quote!({
         let __a = (#a).reshape_like(&#va);
         let __b = (#b).reshape_like(&#vb);
-        #rt::dfdx::tensor_ops::TryConcatAlong::try_concat_along((__a, __b), #rt::dfdx::shapes::Axis::<#ax>)
+        #rt::dfdx::tensor_ops::TryConcatAlong::try_concat_along((__a, __b), #shapes::Axis::<#ax>)
             .expect("device error in concat")
             .reshape_like(&#dst)
     })

@@ -48,6 +48,7 @@ fn reuse(cx: &EmitCx, v: TokenStream) -> TokenStream {
 
 pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
     let rt = &cx.rt;
+    let shapes = &cx.shapes;
     match &node.op {
         Op::Scan(body) => {
             let (xs, h0) = (&args[0], &args[1]);
@@ -58,6 +59,7 @@ pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
                 inputs: vec![quote!(__h), quote!(__x_t)],
                 params: cx.params.clone(),
                 customs: cx.customs.clone(),
+                shapes: cx.shapes.clone(),
             };
             let (stmts, outs) = emit::body(&body.graph, &[body.out], &body_cx);
             let out = &outs[0];
@@ -105,7 +107,7 @@ pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
                     __one.reshape_like(&#dst)
                 } else {
                     let __z = __dev.zeros_like(&(__n - 1, #(#inner_dims,)*));
-                    #rt::dfdx::tensor_ops::TryConcatAlong::try_concat_along((__z, __one), #rt::dfdx::shapes::Axis::<0>)
+                    #rt::dfdx::tensor_ops::TryConcatAlong::try_concat_along((__z, __one), #shapes::Axis::<0>)
                         .expect("device error in scan")
                         .reshape_like(&#dst)
                 }
@@ -121,6 +123,7 @@ pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
                 inputs: vec![quote!(__h), quote!(__x_t), quote!(__cot)],
                 params: cx.params.clone(),
                 customs: cx.customs.clone(),
+                shapes: cx.shapes.clone(),
             };
             let (stmts, outs) = emit::body(&v.graph, &v.outputs, &body_cx);
             let h_shape = cx.shape_val(&body.h_shape);

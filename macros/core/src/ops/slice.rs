@@ -27,6 +27,7 @@ pub fn out_shape(x: &Shape, axis: usize, start: usize, end: usize) -> Result<Sha
 
 pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
     let rt = &cx.rt;
+    let shapes = &cx.shapes;
     let a = &args[0];
     let dst = cx.shape_val(&node.shape);
     match node.op {
@@ -50,7 +51,7 @@ pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
                 cx.shape_val_usize_at(&s, axis)
             };
             let ax = axis as isize;
-            let cat = |x: TokenStream, y: TokenStream| quote!(#rt::dfdx::tensor_ops::TryConcatAlong::try_concat_along((#x, #y), #rt::dfdx::shapes::Axis::<#ax>).expect("device error in pad"));
+            let cat = |x: TokenStream, y: TokenStream| quote!(#rt::dfdx::tensor_ops::TryConcatAlong::try_concat_along((#x, #y), #shapes::Axis::<#ax>).expect("device error in pad"));
             let g_view = view(len);
             let mut acc = quote!((#a).reshape_like(&#g_view));
             if start > 0 {
