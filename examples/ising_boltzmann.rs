@@ -333,7 +333,7 @@ fn main() -> shapegrad::Result<()> {
         &[
             Series::new("couplings J_ij", pairs),
             Series::new("fields h_i", fields),
-            Series::new("y = x", vec![(lo, lo), (hi, hi)]),
+            Series::new("y = x", (0..=60).map(|k| lo + (hi - lo) * k as f64 / 60.0).map(|v| (v, v)).collect()),
         ],
     )?;
     let curve: Vec<f64> = r.nll_curve.iter().map(|f| f - r.nll_true).collect();
