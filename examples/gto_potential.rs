@@ -290,7 +290,10 @@ fn trimers(n: usize, rng: &mut StdRng) -> Vec<[f64; 9]> {
         let p: Vec<f64> = base.iter().map(|b| b + 0.3 * normal(rng)).collect();
         let p = rotate(&random_rotation(rng), &p);
         let ok = [(0, 1), (0, 2), (1, 2)].iter().all(|&(i, j)| {
-            let r = (0..3).map(|k| (p[3 * j + k] - p[3 * i + k]).powi(2)).sum::<f64>().sqrt();
+            let r = (0..3)
+                .map(|k| (p[3 * j + k] - p[3 * i + k]).powi(2))
+                .sum::<f64>()
+                .sqrt();
             r > R_RANGE.0 && r < R_RANGE.1
         });
         if ok {
@@ -308,7 +311,11 @@ fn fit<const N: usize, M: Model<f64, Cpu>>(
     xs: &[[f64; N]],
     es: &[[f64; 1]],
     cfg: &Config,
-    loss_and_grad: impl Fn(&M, &Tensor<(usize, Const<N>), f64, Cpu>, &Tensor<(usize, Const<1>), f64, Cpu>) -> shapegrad::Result<(f64, M::Grads)>,
+    loss_and_grad: impl Fn(
+        &M,
+        &Tensor<(usize, Const<N>), f64, Cpu>,
+        &Tensor<(usize, Const<1>), f64, Cpu>,
+    ) -> shapegrad::Result<(f64, M::Grads)>,
 ) -> shapegrad::Result<Vec<f64>> {
     let dev = Cpu::default();
     let idx: Vec<usize> = (0..xs.len()).collect();
@@ -451,7 +458,11 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
             .map(|&s| [0.0, 0.0, 0.0, s, 0.0, 0.0, 0.5 * s, 0.5 * 3f64.sqrt() * s, 0.0])
             .collect();
         let e = tri.energies(&data::tensor_from_rows(&dev, &ps))?.as_vec();
-        ss.iter().zip(&ps).zip(e).map(|((&s, p), l)| (s, l, analytic(p, true).0)).collect()
+        ss.iter()
+            .zip(&ps)
+            .zip(e)
+            .map(|((&s, p), l)| (s, l, analytic(p, true).0))
+            .collect()
     };
 
     // --- Velocity Verlet with the learned forces (unit masses) -----------------------------------
@@ -524,7 +535,14 @@ fn main() -> shapegrad::Result<()> {
     for (name, e) in [("Morse diatomic", &r.diatomic), ("3-atom cluster", &r.trimer)] {
         println!(
             "| {name} | {:.2e} | {:.2e} | {:.3} | {:.2e} | {:.2e} | {:.3} | {:.1e} | {:.1e} |",
-            e.energy_rmse, e.energy_max, e.energy_scale, e.force_rmse, e.force_max, e.force_scale, e.rot_energy, e.rot_force
+            e.energy_rmse,
+            e.energy_max,
+            e.energy_scale,
+            e.force_rmse,
+            e.force_max,
+            e.force_scale,
+            e.rot_energy,
+            e.rot_force
         );
     }
     println!(
@@ -536,7 +554,12 @@ fn main() -> shapegrad::Result<()> {
     );
     let mut a = r.alphas.clone();
     a.sort_by(f64::total_cmp);
-    println!("learned diatomic exponents α (sorted): {:?}", a.iter().map(|v| (v * 1000.0).round() / 1000.0).collect::<Vec<_>>());
+    println!(
+        "learned diatomic exponents α (sorted): {:?}",
+        a.iter()
+            .map(|v| (v * 1000.0).round() / 1000.0)
+            .collect::<Vec<_>>()
+    );
     println!("wall time {secs:.1} s");
 
     plot::line(
@@ -554,7 +577,10 @@ fn main() -> shapegrad::Result<()> {
         &Figure::new("3-atom cluster: energy of the equilateral triangle vs side").labels("side", "E"),
         &[
             Series::new("true", r.trimer_curve.iter().map(|p| (p.0, p.2)).collect()),
-            Series::new("learned (GTO)", r.trimer_curve.iter().map(|p| (p.0, p.1)).collect()),
+            Series::new(
+                "learned (GTO)",
+                r.trimer_curve.iter().map(|p| (p.0, p.1)).collect(),
+            ),
         ],
     )?;
     plot::line(
@@ -570,10 +596,16 @@ fn main() -> shapegrad::Result<()> {
     plot::line(
         &out,
         "loss.svg",
-        &Figure::new(format!("Training MSE: {} Adam epochs, then every 10 L-BFGS iterations", cfg.epochs))
-            .labels("epoch / L-BFGS checkpoint", "MSE")
-            .log_y(true),
-        &[Series::from_ys("diatomic", &r.curves.0), Series::from_ys("3-atom cluster", &r.curves.1)],
+        &Figure::new(format!(
+            "Training MSE: {} Adam epochs, then every 10 L-BFGS iterations",
+            cfg.epochs
+        ))
+        .labels("epoch / L-BFGS checkpoint", "MSE")
+        .log_y(true),
+        &[
+            Series::from_ys("diatomic", &r.curves.0),
+            Series::from_ys("3-atom cluster", &r.curves.1),
+        ],
     )?;
     println!("figures: {}", out.display());
     Ok(())

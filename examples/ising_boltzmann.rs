@@ -153,7 +153,9 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
     let h: Vec<f64> = (0..N).map(|_| cfg.field_std * normal(&mut rng)).collect();
 
     // --- All 2^N states and their exact Boltzmann probabilities at T = 1 ----------------------
-    let states: Vec<f64> = (0..s_count).flat_map(|k| (0..N).map(move |i| spin(k, i))).collect();
+    let states: Vec<f64> = (0..s_count)
+        .flat_map(|k| (0..N).map(move |i| spin(k, i)))
+        .collect();
     let e_ising: Vec<f64> = states.chunks(N).map(|s| ising_energy(&j, &h, s)).collect();
     let e_min = e_ising.iter().cloned().fold(f64::INFINITY, f64::min);
     let weights: Vec<f64> = e_ising.iter().map(|e| (-(e - e_min)).exp()).collect();
@@ -175,7 +177,15 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
         .fold(0.0, f64::max);
 
     // --- Samples, and maximum likelihood on them -------------------------------------------
-    let fit = fit_samples(&dev, &exact, &states_t, &p, cfg.samples, cfg.sample_seed, cfg.max_iter)?;
+    let fit = fit_samples(
+        &dev,
+        &exact,
+        &states_t,
+        &p,
+        cfg.samples,
+        cfg.sample_seed,
+        cfg.max_iter,
+    )?;
     let nll_true = fit.nll_true;
     let nll_curve = fit.nll_curve.clone();
     let model = fit.model;
@@ -184,15 +194,28 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
     // --- How the coupling error shrinks with the number of samples (≈ 1/√M) ------------------
     let mut scaling = Vec::new();
     for &m in &cfg.sweep {
-        let f = fit_samples(&dev, &exact, &states_t, &p, m, cfg.sample_seed + m as u64, cfg.max_iter)?;
+        let f = fit_samples(
+            &dev,
+            &exact,
+            &states_t,
+            &p,
+            m,
+            cfg.sample_seed + m as u64,
+            cfg.max_iter,
+        )?;
         scaling.push((m, coupling_errors(&f.model, &j).1));
     }
 
     let (j_true, j_learned) = upper_pairs(&j, &model);
     let (j_max_err, j_rms_err) = coupling_errors(&model, &j);
     let h_learned = model.b.as_vec();
-    let h_rms_err =
-        (h_learned.iter().zip(&h).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / N as f64).sqrt();
+    let h_rms_err = (h_learned
+        .iter()
+        .zip(&h)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        / N as f64)
+        .sqrt();
 
     Ok(Report {
         energy_map_max_err,
@@ -257,7 +280,9 @@ fn fit_samples(
     });
     let mut nll_curve = Vec::new();
     let report = {
-        let mut obj = ModelObjective::new(&mut model, |m: &Boltzmann<f64, Cpu>| m.nll_and_grad(states_t, &freq_t));
+        let mut obj = ModelObjective::new(&mut model, |m: &Boltzmann<f64, Cpu>| {
+            m.nll_and_grad(states_t, &freq_t)
+        });
         let x0 = obj.x0();
         let r = lbfgs.minimize_with(&mut obj, &x0, |it| {
             nll_curve.push(it.f);
@@ -304,12 +329,24 @@ fn main() -> shapegrad::Result<()> {
     let secs = t0.elapsed().as_secs_f64();
     let out = plot::results_dir("results", "ising_boltzmann")?;
 
-    println!("Ising spin glass ↔ Boltzmann machine (SK, N = {N}, T = 1, {} samples)\n", cfg.samples);
+    println!(
+        "Ising spin glass ↔ Boltzmann machine (SK, N = {N}, T = 1, {} samples)\n",
+        cfg.samples
+    );
     println!("| quantity | value |");
     println!("|---|---|");
-    println!("| max over 2^N states of |E_BM(W=J,b=h) − E_Ising| | {:.2e} |", r.energy_map_max_err);
-    println!("| L-BFGS iterations (final ‖∇NLL‖∞) | {} ({:.1e}) |", r.iterations, r.grad_norm);
-    println!("| NLL/sample: learned | {:.5} |", r.nll_curve.last().copied().unwrap_or(f64::NAN));
+    println!(
+        "| max over 2^N states of |E_BM(W=J,b=h) − E_Ising| | {:.2e} |",
+        r.energy_map_max_err
+    );
+    println!(
+        "| L-BFGS iterations (final ‖∇NLL‖∞) | {} ({:.1e}) |",
+        r.iterations, r.grad_norm
+    );
+    println!(
+        "| NLL/sample: learned | {:.5} |",
+        r.nll_curve.last().copied().unwrap_or(f64::NAN)
+    );
     println!("| NLL/sample: true (J, h) on the same data | {:.5} |", r.nll_true);
     println!("| entropy of the true distribution | {:.5} |", r.entropy_true);
     println!("| coupling error, max | {:.4} |", r.j_max_err);
@@ -322,8 +359,18 @@ fn main() -> shapegrad::Result<()> {
         println!("| {m} | {e:.4} | {:.2} |", e * (m as f64).sqrt());
     }
 
-    let pairs: Vec<(f64, f64)> = r.j_true.iter().cloned().zip(r.j_learned.iter().cloned()).collect();
-    let fields: Vec<(f64, f64)> = r.h_true.iter().cloned().zip(r.h_learned.iter().cloned()).collect();
+    let pairs: Vec<(f64, f64)> = r
+        .j_true
+        .iter()
+        .cloned()
+        .zip(r.j_learned.iter().cloned())
+        .collect();
+    let fields: Vec<(f64, f64)> = r
+        .h_true
+        .iter()
+        .cloned()
+        .zip(r.h_learned.iter().cloned())
+        .collect();
     let lo = r.j_true.iter().cloned().fold(f64::INFINITY, f64::min) - 0.1;
     let hi = r.j_true.iter().cloned().fold(f64::NEG_INFINITY, f64::max) + 0.1;
     plot::scatter(
@@ -333,7 +380,13 @@ fn main() -> shapegrad::Result<()> {
         &[
             Series::new("couplings J_ij", pairs),
             Series::new("fields h_i", fields),
-            Series::new("y = x", (0..=60).map(|k| lo + (hi - lo) * k as f64 / 60.0).map(|v| (v, v)).collect()),
+            Series::new(
+                "y = x",
+                (0..=60)
+                    .map(|k| lo + (hi - lo) * k as f64 / 60.0)
+                    .map(|v| (v, v))
+                    .collect(),
+            ),
         ],
     )?;
     let curve: Vec<f64> = r.nll_curve.iter().map(|f| f - r.nll_true).collect();
@@ -347,9 +400,14 @@ fn main() -> shapegrad::Result<()> {
     plot::line(
         &out,
         "error_vs_samples.svg",
-        &Figure::new("RMS coupling error vs number of samples").labels("log10 M", "RMS error").log_y(true),
+        &Figure::new("RMS coupling error vs number of samples")
+            .labels("log10 M", "RMS error")
+            .log_y(true),
         &[
-            Series::new("RMS |J_learned − J|", r.scaling.iter().map(|&(m, e)| ((m as f64).log10(), e)).collect()),
+            Series::new(
+                "RMS |J_learned − J|",
+                r.scaling.iter().map(|&(m, e)| ((m as f64).log10(), e)).collect(),
+            ),
             Series::new(
                 "c/√M through the first point",
                 r.scaling

@@ -159,8 +159,12 @@ pub fn top_singular_value(c: &[f64], rows: usize, cols: usize) -> f64 {
     let mut s = 0.0;
     for _ in 0..1000 {
         // v = Cᵀ u, u' = C v
-        let v: Vec<f64> = (0..cols).map(|j| (0..rows).map(|i| c[i * cols + j] * u[i]).sum()).collect();
-        let nu: Vec<f64> = (0..rows).map(|i| (0..cols).map(|j| c[i * cols + j] * v[j]).sum()).collect();
+        let v: Vec<f64> = (0..cols)
+            .map(|j| (0..rows).map(|i| c[i * cols + j] * u[i]).sum())
+            .collect();
+        let nu: Vec<f64> = (0..rows)
+            .map(|i| (0..cols).map(|j| c[i * cols + j] * v[j]).sum())
+            .collect();
         let norm = nu.iter().map(|a| a * a).sum::<f64>().sqrt();
         u = nu.into_iter().map(|a| a / norm).collect();
         s = norm.sqrt();
@@ -222,7 +226,10 @@ fn sweep(net: Net, xs: &[f64], ys: &[f64], lams: &[f64], cfg: &Config) -> shapeg
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("sweep thread panicked")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("sweep thread panicked"))
+            .collect()
     });
     let mut m = results.into_iter().collect::<shapegrad::Result<Vec<_>>>()?;
     m.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -238,7 +245,9 @@ fn sweep(net: Net, xs: &[f64], ys: &[f64], lams: &[f64], cfg: &Config) -> shapeg
 }
 
 fn grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    (0..n).map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64).collect()
+    (0..n)
+        .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
+        .collect()
 }
 
 /// Runs the experiment.
@@ -250,7 +259,9 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
     let mut t = vec![0.0; M * DI];
     for r in 0..M {
         for c in 0..DI {
-            t[r * DI + c] = (0..M).map(|k| u[r * M + k] * cfg.teacher[k] * v[k * DI + c]).sum();
+            t[r * DI + c] = (0..M)
+                .map(|k| u[r * M + k] * cfg.teacher[k] * v[k * DI + c])
+                .sum();
         }
     }
     let n = cfg.samples;
@@ -258,7 +269,8 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
     let mut ys = vec![0.0; n * M];
     for i in 0..n {
         for r in 0..M {
-            ys[i * M + r] = (0..DI).map(|c| t[r * DI + c] * xs[i * DI + c]).sum::<f64>() + cfg.noise * normal(&mut rng);
+            ys[i * M + r] =
+                (0..DI).map(|c| t[r * DI + c] * xs[i * DI + c]).sum::<f64>() + cfg.noise * normal(&mut rng);
         }
     }
     // Σ_yx = (1/n) Σ_i y_i x_iᵀ, and λ_c = its top singular value.
@@ -295,7 +307,8 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
         let k = pts.len() as f64;
         let mx = pts.iter().map(|p| p.0).sum::<f64>() / k;
         let my = pts.iter().map(|p| p.1).sum::<f64>() / k;
-        pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>()
+        pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
+            / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>()
     } else {
         f64::NAN
     };
@@ -325,20 +338,53 @@ fn main() -> shapegrad::Result<()> {
     );
     println!("| quantity | value |");
     println!("|---|---|");
-    println!("| λ_c = top singular value of Σ_yx (analytic, from the data) | {:.4} |", r.lambda_c);
-    println!("| linear: χ peak, coarse sweep ({} λ) | {:.4} |", cfg.lam_count, r.linear.peak);
-    println!("| linear: χ peak, fine sweep ({} λ) | {:.4} ({:.2}% from λ_c) |", cfg.fine_count, r.linear_fine.peak, 100.0 * r.linear_rel_err);
+    println!(
+        "| λ_c = top singular value of Σ_yx (analytic, from the data) | {:.4} |",
+        r.lambda_c
+    );
+    println!(
+        "| linear: χ peak, coarse sweep ({} λ) | {:.4} |",
+        cfg.lam_count, r.linear.peak
+    );
+    println!(
+        "| linear: χ peak, fine sweep ({} λ) | {:.4} ({:.2}% from λ_c) |",
+        cfg.fine_count,
+        r.linear_fine.peak,
+        100.0 * r.linear_rel_err
+    );
     println!("| tanh: χ peak, coarse sweep | {:.4} |", r.tanh.peak);
-    println!("| tanh: χ peak, fine sweep | {:.4} ({:.2}% from λ_c) |", r.tanh_fine.peak, 100.0 * r.tanh_rel_err);
-    println!("| linear: exponent β of m ∝ (λ_c − λ)^β (mean field: 1/2) | {:.3} |", r.beta);
-    let at = |s: &Sweep, l: f64| s.m.iter().min_by(|a, b| (a.0 - l).abs().total_cmp(&(b.0 - l).abs())).map_or(f64::NAN, |p| p.1);
-    println!("| m at λ ≈ λ_c/2: linear / tanh | {:.4} / {:.4} |", at(&r.linear, r.lambda_c / 2.0), at(&r.tanh, r.lambda_c / 2.0));
-    println!("| m at λ ≈ 1.2 λ_c: linear / tanh | {:.2e} / {:.2e} |", at(&r.linear, 1.2 * r.lambda_c), at(&r.tanh, 1.2 * r.lambda_c));
+    println!(
+        "| tanh: χ peak, fine sweep | {:.4} ({:.2}% from λ_c) |",
+        r.tanh_fine.peak,
+        100.0 * r.tanh_rel_err
+    );
+    println!(
+        "| linear: exponent β of m ∝ (λ_c − λ)^β (mean field: 1/2) | {:.3} |",
+        r.beta
+    );
+    let at = |s: &Sweep, l: f64| {
+        s.m.iter()
+            .min_by(|a, b| (a.0 - l).abs().total_cmp(&(b.0 - l).abs()))
+            .map_or(f64::NAN, |p| p.1)
+    };
+    println!(
+        "| m at λ ≈ λ_c/2: linear / tanh | {:.4} / {:.4} |",
+        at(&r.linear, r.lambda_c / 2.0),
+        at(&r.tanh, r.lambda_c / 2.0)
+    );
+    println!(
+        "| m at λ ≈ 1.2 λ_c: linear / tanh | {:.2e} / {:.2e} |",
+        at(&r.linear, 1.2 * r.lambda_c),
+        at(&r.tanh, 1.2 * r.lambda_c)
+    );
     println!("| wall time | {secs:.1} s |");
 
     let vline = |s: &[(f64, f64)]| {
         let top = s.iter().map(|p| p.1).fold(0.0, f64::max);
-        Series::new(format!("λ_c = {:.3}", r.lambda_c), vec![(r.lambda_c, 0.0), (r.lambda_c, top)])
+        Series::new(
+            format!("λ_c = {:.3}", r.lambda_c),
+            vec![(r.lambda_c, 0.0), (r.lambda_c, top)],
+        )
     };
     let both = |a: &Sweep, b: &Sweep| {
         let mut v = a.m.clone();
@@ -358,7 +404,11 @@ fn main() -> shapegrad::Result<()> {
         &out,
         "order_parameter.svg",
         &Figure::new("Order parameter m = ⟨|hidden|⟩ vs weight decay λ").labels("λ", "m"),
-        &[Series::new("linear network", ml.clone()), Series::new("tanh network", mt.clone()), vline(&ml)],
+        &[
+            Series::new("linear network", ml.clone()),
+            Series::new("tanh network", mt.clone()),
+            vline(&ml),
+        ],
     )?;
     let cl = both_chi(&r.linear, &r.linear_fine);
     let ct = both_chi(&r.tanh, &r.tanh_fine);
@@ -366,7 +416,11 @@ fn main() -> shapegrad::Result<()> {
         &out,
         "susceptibility.svg",
         &Figure::new("Susceptibility χ = −dm/dλ").labels("λ", "χ"),
-        &[Series::new("linear network", cl.clone()), Series::new("tanh network", ct), vline(&cl)],
+        &[
+            Series::new("linear network", cl.clone()),
+            Series::new("tanh network", ct),
+            vline(&cl),
+        ],
     )?;
     println!("\nfigures: {}", out.display());
     Ok(())

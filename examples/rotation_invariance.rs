@@ -124,7 +124,9 @@ fn points(n: usize, lo: f64, hi: f64, rng: &mut StdRng) -> Vec<[f64; 2]> {
 }
 
 fn labels(p: &[[f64; 2]]) -> Vec<[f64; 1]> {
-    p.iter().map(|q| [target((q[0] * q[0] + q[1] * q[1]).sqrt())]).collect()
+    p.iter()
+        .map(|q| [target((q[0] * q[0] + q[1] * q[1]).sqrt())])
+        .collect()
 }
 
 /// Trains `model` with Adam on (xs, ys); returns the loss per epoch.
@@ -133,7 +135,11 @@ fn train<M: Model<f64, Cpu>>(
     xs: &[[f64; 2]],
     ys: &[[f64; 1]],
     cfg: &Config,
-    loss_and_grad: impl Fn(&M, &Tensor<(usize, Const<2>), f64, Cpu>, &Tensor<(usize, Const<1>), f64, Cpu>) -> shapegrad::Result<(f64, M::Grads)>,
+    loss_and_grad: impl Fn(
+        &M,
+        &Tensor<(usize, Const<2>), f64, Cpu>,
+        &Tensor<(usize, Const<1>), f64, Cpu>,
+    ) -> shapegrad::Result<(f64, M::Grads)>,
 ) -> shapegrad::Result<Vec<f64>> {
     let dev = Cpu::default();
     let idx: Vec<usize> = (0..xs.len()).collect();
@@ -145,7 +151,11 @@ fn train<M: Model<f64, Cpu>>(
         quiet: true,
         ..Default::default()
     })
-    .schedule(shapegrad::optim::Cosine::new(cfg.lr, cfg.lr / 30.0, (cfg.epochs * xs.len().div_ceil(cfg.batch)) as u64))
+    .schedule(shapegrad::optim::Cosine::new(
+        cfg.lr,
+        cfg.lr / 30.0,
+        (cfg.epochs * xs.len().div_ceil(cfg.batch)) as u64,
+    ))
     .fit(model, &mut opt, &idx, |m, b| {
         let x = data::batch_from_rows(&dev, xs, b)?;
         let y = data::batch_from_rows(&dev, ys, b)?;
@@ -181,11 +191,17 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
 
     // Invariance: rotate every test point by a random angle and compare outputs.
     let mut rotation_change = (0.0f64, 0.0f64);
-    let base = (plain.forward(&test_x)?.as_vec(), radial.forward(&test_x)?.as_vec());
+    let base = (
+        plain.forward(&test_x)?.as_vec(),
+        radial.forward(&test_x)?.as_vec(),
+    );
     for _ in 0..8 {
         let phi: f64 = rng.gen_range(0.0..two_pi);
         let (s, c) = phi.sin_cos();
-        let rotated: Vec<[f64; 2]> = xt.iter().map(|p| [c * p[0] - s * p[1], s * p[0] + c * p[1]]).collect();
+        let rotated: Vec<[f64; 2]> = xt
+            .iter()
+            .map(|p| [c * p[0] - s * p[1], s * p[0] + c * p[1]])
+            .collect();
         let rx = data::tensor_from_rows(&dev, &rotated);
         let (fp, fr) = (plain.forward(&rx)?.as_vec(), radial.forward(&rx)?.as_vec());
         let change = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(u, v)| (u - v).abs()).fold(0.0, f64::max);
@@ -199,7 +215,10 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
     let grid_pts: Vec<[f64; 2]> = (0..g * g).map(|k| [coord(k % g), coord(k / g)]).collect();
     let gx = data::tensor_from_rows(&dev, &grid_pts);
     let maps = [
-        grid_pts.iter().map(|p| target((p[0] * p[0] + p[1] * p[1]).sqrt())).collect(),
+        grid_pts
+            .iter()
+            .map(|p| target((p[0] * p[0] + p[1] * p[1]).sqrt()))
+            .collect(),
         plain.forward(&gx)?.as_vec(),
         radial.forward(&gx)?.as_vec(),
     ];
@@ -227,16 +246,34 @@ fn main() -> shapegrad::Result<()> {
     );
     println!("| model | train MSE | test MSE (unseen angles) | max output change under rotation |");
     println!("|---|---|---|---|");
-    println!("| plain MLP on (x, y) | {:.2e} | {:.2e} | {:.2e} |", r.train_mse.0, r.test_mse.0, r.rotation_change.0);
-    println!("| radial model (r inside the DSL) | {:.2e} | {:.2e} | {:.2e} |", r.train_mse.1, r.test_mse.1, r.rotation_change.1);
-    println!("\ntest-error ratio plain / radial: {:.0}×; target variance on the test set {:.3}", r.test_mse.0 / r.test_mse.1, r.test_var);
+    println!(
+        "| plain MLP on (x, y) | {:.2e} | {:.2e} | {:.2e} |",
+        r.train_mse.0, r.test_mse.0, r.rotation_change.0
+    );
+    println!(
+        "| radial model (r inside the DSL) | {:.2e} | {:.2e} | {:.2e} |",
+        r.train_mse.1, r.test_mse.1, r.rotation_change.1
+    );
+    println!(
+        "\ntest-error ratio plain / radial: {:.0}×; target variance on the test set {:.3}",
+        r.test_mse.0 / r.test_mse.1,
+        r.test_var
+    );
     println!("wall time {secs:.1} s");
 
     let g = cfg.map;
     for (name, title, vals) in [
         ("target.svg", "Target f(r)", &r.maps[0]),
-        ("plain_mlp.svg", "Plain MLP prediction (trained on the first quadrant only)", &r.maps[1]),
-        ("radial.svg", "Radial model prediction (trained on the first quadrant only)", &r.maps[2]),
+        (
+            "plain_mlp.svg",
+            "Plain MLP prediction (trained on the first quadrant only)",
+            &r.maps[1],
+        ),
+        (
+            "radial.svg",
+            "Radial model prediction (trained on the first quadrant only)",
+            &r.maps[2],
+        ),
     ] {
         plot::heatmap(
             &out,
@@ -248,8 +285,13 @@ fn main() -> shapegrad::Result<()> {
     plot::line(
         &out,
         "loss.svg",
-        &Figure::new("Training MSE per epoch").labels("epoch", "MSE").log_y(true),
-        &[Series::from_ys("plain MLP", &r.curves.0), Series::from_ys("radial model", &r.curves.1)],
+        &Figure::new("Training MSE per epoch")
+            .labels("epoch", "MSE")
+            .log_y(true),
+        &[
+            Series::from_ys("plain MLP", &r.curves.0),
+            Series::from_ys("radial model", &r.curves.1),
+        ],
     )?;
     println!("figures: {}", out.display());
     Ok(())

@@ -110,14 +110,22 @@ fn twin_delta(flat: &[f64]) -> f64 {
 }
 
 fn twins_identical(flat: &[f64]) -> bool {
-    TWIN_PAIRS.iter().all(|&(i, j)| flat[i].to_bits() == flat[j].to_bits())
+    TWIN_PAIRS
+        .iter()
+        .all(|&(i, j)| flat[i].to_bits() == flat[j].to_bits())
 }
 
 type X = Tensor<(usize, Const<2>), f64, Cpu>;
 type Y = Tensor<(usize, Const<1>), f64, Cpu>;
 
 /// Gradient descent for `steps` steps; returns (loss per step, Δ per step, all twins equal?).
-fn descend(model: &mut Twins<f64, Cpu>, x: &X, y: &Y, lr: f64, steps: usize) -> shapegrad::Result<(Vec<f64>, Vec<f64>, bool)> {
+fn descend(
+    model: &mut Twins<f64, Cpu>,
+    x: &X,
+    y: &Y,
+    lr: f64,
+    steps: usize,
+) -> shapegrad::Result<(Vec<f64>, Vec<f64>, bool)> {
     let mut opt = Sgd::new(lr);
     let mut losses = Vec::with_capacity(steps);
     let mut deltas = Vec::with_capacity(steps);
@@ -146,16 +154,15 @@ fn sym_eigenvalues(mut a: [[f64; P]; P]) -> [f64; P] {
                 let t = if theta == 0.0 { 1.0 } else { t };
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let s = t * c;
-                for k in 0..P {
-                    let (akp, akq) = (a[k][p], a[k][q]);
-                    a[k][p] = c * akp - s * akq;
-                    a[k][q] = s * akp + c * akq;
+                // A ← Jᵀ A J: columns p, q, then rows p, q.
+                for row in a.iter_mut() {
+                    let (akp, akq) = (row[p], row[q]);
+                    row[p] = c * akp - s * akq;
+                    row[q] = s * akp + c * akq;
                 }
-                for k in 0..P {
-                    let (apk, aqk) = (a[p][k], a[q][k]);
-                    a[p][k] = c * apk - s * aqk;
-                    a[q][k] = s * apk + c * aqk;
-                }
+                let (rp, rq) = (a[p], a[q]);
+                a[p] = std::array::from_fn(|k| c * rp[k] - s * rq[k]);
+                a[q] = std::array::from_fn(|k| s * rp[k] + c * rq[k]);
             }
         }
     }
@@ -190,11 +197,10 @@ fn antisymmetric_hessian(model: &Twins<f64, Cpu>, x: &X, y: &Y) -> shapegrad::Re
         }
     }
     // Symmetrize the finite-difference estimate.
-    for r in 0..P {
-        for c in r + 1..P {
-            let v = 0.5 * (out[r][c] + out[c][r]);
-            out[r][c] = v;
-            out[c][r] = v;
+    let raw = out;
+    for (r, row) in out.iter_mut().enumerate() {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = 0.5 * (raw[r][c] + raw[c][r]);
         }
     }
     Ok(out)
@@ -219,7 +225,10 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
     let g = cfg.points;
     let coord = |k: usize| -2.0 + 4.0 * k as f64 / (g - 1) as f64;
     let xs: Vec<f64> = (0..g * g).flat_map(|k| [coord(k / g), coord(k % g)]).collect();
-    let ys: Vec<f64> = xs.chunks(2).map(|p| (2.0 * p[0]).tanh() + (2.0 * p[1]).tanh()).collect();
+    let ys: Vec<f64> = xs
+        .chunks(2)
+        .map(|p| (2.0 * p[0]).tanh() + (2.0 * p[1]).tanh())
+        .collect();
     let x = dev.tensor_from_vec(xs, (g * g, Const::<2>));
     let y = dev.tensor_from_vec(ys, (g * g, Const::<1>));
 
@@ -253,7 +262,9 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
     let hi = 1e-3;
     let start = delta.iter().position(|&d| d > lo).unwrap_or(delta.len());
     let end = delta.iter().position(|&d| d > hi).unwrap_or(delta.len());
-    let pts: Vec<(f64, f64)> = (start..end.max(start)).map(|t| (t as f64, delta[t].ln())).collect();
+    let pts: Vec<(f64, f64)> = (start..end.max(start))
+        .map(|t| (t as f64, delta[t].ln()))
+        .collect();
     let (growth_rate, fit_r2) = if pts.len() >= 2 {
         linear_fit(&pts)
     } else {
@@ -294,37 +305,78 @@ fn main() -> shapegrad::Result<()> {
     );
     println!("| quantity | value |");
     println!("|---|---|");
-    println!("| unperturbed: twins bitwise equal at every step | {} |", r.twins_bitwise_equal);
-    println!("| unperturbed: max |twin₀ − twin₁| | {:e} |", r.unperturbed_max_delta);
+    println!(
+        "| unperturbed: twins bitwise equal at every step | {} |",
+        r.twins_bitwise_equal
+    );
+    println!(
+        "| unperturbed: max |twin₀ − twin₁| | {:e} |",
+        r.unperturbed_max_delta
+    );
     println!("| perturbation on w₀ | {:e} |", cfg.eps);
     println!(
         "| fitted growth rate of ln|Δ| per step (steps {}–{}, R² {:.5}) | {:.5e} |",
         r.fit_window.0, r.fit_window.1, r.fit_r2, r.growth_rate
     );
-    println!("| antisymmetric Hessian, lowest eigenvalue μ at the symmetric solution | {:.5e} |", r.hessian_min_eig);
+    println!(
+        "| antisymmetric Hessian, lowest eigenvalue μ at the symmetric solution | {:.5e} |",
+        r.hessian_min_eig
+    );
     println!("| predicted rate ln(1 − η μ) | {:.5e} |", r.predicted_rate);
-    println!("| final loss, symmetric (twins) | {:.5e} |", r.final_loss_symmetric);
-    println!("| final loss, perturbed (specialised) | {:.5e} |", r.final_loss_perturbed);
+    println!(
+        "| final loss, symmetric (twins) | {:.5e} |",
+        r.final_loss_symmetric
+    );
+    println!(
+        "| final loss, perturbed (specialised) | {:.5e} |",
+        r.final_loss_perturbed
+    );
     let show = |t: &[f64; 4]| format!("({:.3}, {:.3}, {:.3}, {:.3})", t[0], t[1], t[2], t[3]);
-    println!("| unperturbed twins (w₁, w₂, b, a), both | {} |", show(&r.symmetric_twins[0]));
-    println!("| perturbed: twin 0 / twin 1 (w₁, w₂, b, a) | {} / {} |", show(&r.final_twins[0]), show(&r.final_twins[1]));
+    println!(
+        "| unperturbed twins (w₁, w₂, b, a), both | {} |",
+        show(&r.symmetric_twins[0])
+    );
+    println!(
+        "| perturbed: twin 0 / twin 1 (w₁, w₂, b, a) | {} / {} |",
+        show(&r.final_twins[0]),
+        show(&r.final_twins[1])
+    );
     println!("| wall time | {secs:.2} s |");
 
     let stride = (r.delta.len() / 2000).max(1);
-    let thin = |v: &[f64]| -> Vec<(f64, f64)> { v.iter().enumerate().step_by(stride).map(|(t, &d)| (t as f64, d)).collect() };
+    let thin = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter()
+            .enumerate()
+            .step_by(stride)
+            .map(|(t, &d)| (t as f64, d))
+            .collect()
+    };
     let fit_line: Vec<(f64, f64)> = if r.fit_window.1 <= r.fit_window.0 {
         vec![]
     } else {
         let (a, b) = r.fit_window;
         let d0 = r.delta[a];
-        vec![(a as f64, d0), (b as f64, d0 * (r.growth_rate * (b - a) as f64).exp())]
+        vec![
+            (a as f64, d0),
+            (b as f64, d0 * (r.growth_rate * (b - a) as f64).exp()),
+        ]
     };
     plot::line(
         &out,
         "delta.svg",
-        &Figure::new("Twin difference |Δ| after a 1e-10 perturbation").labels("step", "|Δ|").log_y(true),
+        &Figure::new("Twin difference |Δ| after a 1e-10 perturbation")
+            .labels("step", "|Δ|")
+            .log_y(true),
         &[
-            Series::new("max |twin₀ − twin₁|", r.delta.iter().take(4 * r.fit_window.1.max(1)).enumerate().map(|(t, &d)| (t as f64, d)).collect()),
+            Series::new(
+                "max |twin₀ − twin₁|",
+                r.delta
+                    .iter()
+                    .take(4 * r.fit_window.1.max(1))
+                    .enumerate()
+                    .map(|(t, &d)| (t as f64, d))
+                    .collect(),
+            ),
             Series::new(format!("fit: exp({:.2e} · step)", r.growth_rate), fit_line),
         ],
     )?;

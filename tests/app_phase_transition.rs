@@ -12,16 +12,34 @@ fn susceptibility_peaks_at_the_top_singular_value_of_the_correlation() {
     // The analytic λ_c is the data's top singular value (close to the teacher's 2.0).
     assert!((r.lambda_c - 2.0).abs() < 0.3, "λ_c = {}", r.lambda_c);
     // The measured χ peak is within 5% of it.
-    assert!(r.linear_rel_err < 0.05, "linear peak {} vs λ_c {}", r.linear_fine.peak, r.lambda_c);
+    assert!(
+        r.linear_rel_err < 0.05,
+        "linear peak {} vs λ_c {}",
+        r.linear_fine.peak,
+        r.lambda_c
+    );
     // Ordered below λ_c, disordered (m → 0) above it, for both networks.
     for (name, s) in [("linear", &r.linear), ("tanh", &r.tanh)] {
-        let below = s.m.iter().filter(|(l, _)| *l < 0.6 * r.lambda_c).map(|p| p.1).fold(f64::INFINITY, f64::min);
-        let above = s.m.iter().filter(|(l, _)| *l > 1.1 * r.lambda_c).map(|p| p.1).fold(0.0, f64::max);
+        let below =
+            s.m.iter()
+                .filter(|(l, _)| *l < 0.6 * r.lambda_c)
+                .map(|p| p.1)
+                .fold(f64::INFINITY, f64::min);
+        let above =
+            s.m.iter()
+                .filter(|(l, _)| *l > 1.1 * r.lambda_c)
+                .map(|p| p.1)
+                .fold(0.0, f64::max);
         assert!(below > 0.05, "{name}: m below the transition only {below}");
         assert!(above < 1e-6, "{name}: m above the transition still {above}");
     }
     // The tanh network shows the same transition (same linearisation at the origin).
-    assert!(r.tanh_rel_err < 0.1, "tanh peak {} vs λ_c {}", r.tanh_fine.peak, r.lambda_c);
+    assert!(
+        r.tanh_rel_err < 0.1,
+        "tanh peak {} vs λ_c {}",
+        r.tanh_fine.peak,
+        r.lambda_c
+    );
     // Mean-field exponent β = 1/2.
     assert!((r.beta - 0.5).abs() < 0.15, "β = {}", r.beta);
 }

@@ -8,18 +8,35 @@ mod app;
 fn twins_stay_bitwise_equal_until_a_tiny_perturbation_grows_exponentially() {
     let r = app::run(&app::Config::reduced()).unwrap();
     // Without a perturbation the twins are identical bit for bit at every step.
-    assert!(r.twins_bitwise_equal, "twins diverged: max |Δ| = {:e}", r.unperturbed_max_delta);
+    assert!(
+        r.twins_bitwise_equal,
+        "twins diverged: max |Δ| = {:e}",
+        r.unperturbed_max_delta
+    );
     assert_eq!(r.unperturbed_max_delta, 0.0);
     // The symmetric solution is a saddle: a negative antisymmetric curvature.
-    assert!(r.hessian_min_eig < 0.0, "antisymmetric Hessian eigenvalue {}", r.hessian_min_eig);
+    assert!(
+        r.hessian_min_eig < 0.0,
+        "antisymmetric Hessian eigenvalue {}",
+        r.hessian_min_eig
+    );
     // With 1e-10 on one weight, ln|Δ| grows linearly (exponential growth) over a long window,
     // at a rate close to the one the saddle's curvature predicts.
     let (a, b) = r.fit_window;
     assert!(b > a + 50, "growth window {a}..{b} too short");
-    assert!(r.fit_r2 > 0.99, "ln|Δ| is not linear in the step: R² = {}", r.fit_r2);
+    assert!(
+        r.fit_r2 > 0.99,
+        "ln|Δ| is not linear in the step: R² = {}",
+        r.fit_r2
+    );
     assert!(r.growth_rate > 0.0);
     let rel = (r.growth_rate - r.predicted_rate).abs() / r.predicted_rate;
-    assert!(rel < 0.25, "growth rate {} vs predicted {}", r.growth_rate, r.predicted_rate);
+    assert!(
+        rel < 0.25,
+        "growth rate {} vs predicted {}",
+        r.growth_rate,
+        r.predicted_rate
+    );
     // The twins specialise and the loss drops far below the symmetric solution's.
     assert!(
         r.final_loss_perturbed < 0.01 * r.final_loss_symmetric,
@@ -27,6 +44,8 @@ fn twins_stay_bitwise_equal_until_a_tiny_perturbation_grows_exponentially() {
         r.final_loss_perturbed,
         r.final_loss_symmetric
     );
-    let d: f64 = (0..4).map(|k| (r.final_twins[0][k] - r.final_twins[1][k]).abs()).fold(0.0, f64::max);
+    let d: f64 = (0..4)
+        .map(|k| (r.final_twins[0][k] - r.final_twins[1][k]).abs())
+        .fold(0.0, f64::max);
     assert!(d > 0.5, "twins did not specialise: max difference {d}");
 }
