@@ -530,7 +530,7 @@ fn main() -> shapegrad::Result<()> {
         "GTO potentials: {} training / {} test configurations per system, energies only\n",
         cfg.train, cfg.test
     );
-    println!("| system | energy RMSE | max |ΔE| | energy std | force RMSE | max |ΔF| | force RMS | rotation: max |ΔE| | max |F(Rp) − RF(p)| |");
+    println!("| system | energy RMSE | max abs ΔE | energy std | force RMSE | max abs ΔF | force RMS | rotation: max abs ΔE | max abs(F(Rp) − R F(p)) |");
     println!("|---|---|---|---|---|---|---|---|---|");
     for (name, e) in [("Morse diatomic", &r.diatomic), ("3-atom cluster", &r.trimer)] {
         println!(

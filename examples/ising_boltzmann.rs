@@ -336,7 +336,7 @@ fn main() -> shapegrad::Result<()> {
     println!("| quantity | value |");
     println!("|---|---|");
     println!(
-        "| max over 2^N states of |E_BM(W=J,b=h) − E_Ising| | {:.2e} |",
+        "| max over 2^N states of abs(E_BM(W=J, b=h) − E_Ising) | {:.2e} |",
         r.energy_map_max_err
     );
     println!(

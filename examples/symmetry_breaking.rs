@@ -310,12 +310,12 @@ fn main() -> shapegrad::Result<()> {
         r.twins_bitwise_equal
     );
     println!(
-        "| unperturbed: max |twin₀ − twin₁| | {:e} |",
+        "| unperturbed: max abs(twin₀ − twin₁) | {:e} |",
         r.unperturbed_max_delta
     );
     println!("| perturbation on w₀ | {:e} |", cfg.eps);
     println!(
-        "| fitted growth rate of ln|Δ| per step (steps {}–{}, R² {:.5}) | {:.5e} |",
+        "| fitted growth rate of ln Δ per step (steps {}–{}, R² {:.5}) | {:.5e} |",
         r.fit_window.0, r.fit_window.1, r.fit_r2, r.growth_rate
     );
     println!(
