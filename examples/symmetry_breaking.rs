@@ -87,6 +87,13 @@ pub struct Report {
     pub fit_window: (usize, usize),
     /// Coefficient of determination of the linear fit of ln|Δ|.
     pub fit_r2: f64,
+    /// Growth rate of ln|Δ| when the perturbation is applied at the symmetric solution itself
+    /// (run 3), and the R² of its fit.
+    pub saddle_rate: f64,
+    /// R² of that fit.
+    pub saddle_r2: f64,
+    /// max |twin 0 − twin 1| per step of run 3.
+    pub saddle_delta: Vec<f64>,
     /// Growth rate predicted at the symmetric solution: ln(1 − η μ_min), μ_min the most
     /// negative eigenvalue of the Hessian restricted to antisymmetric directions.
     pub predicted_rate: f64,
@@ -206,6 +213,22 @@ fn antisymmetric_hessian(model: &Twins<f64, Cpu>, x: &X, y: &Y) -> shapegrad::Re
     Ok(out)
 }
 
+/// Fits ln|Δ| over the stretch where Δ is 100× above its start and still below 1e-3 (the
+/// exponential-growth regime): (rate per step, R², (first, last) step of the window).
+fn growth_fit(delta: &[f64], eps: f64) -> (f64, f64, (usize, usize)) {
+    let start = delta.iter().position(|&d| d > 100.0 * eps).unwrap_or(delta.len());
+    let end = delta.iter().position(|&d| d > 1e-3).unwrap_or(delta.len());
+    let pts: Vec<(f64, f64)> = (start..end.max(start))
+        .map(|t| (t as f64, delta[t].ln()))
+        .collect();
+    let (rate, r2) = if pts.len() >= 2 {
+        linear_fit(&pts)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    (rate, r2, (start, end.saturating_sub(1)))
+}
+
 /// Least-squares slope and R² of y against x.
 fn linear_fit(pts: &[(f64, f64)]) -> (f64, f64) {
     let n = pts.len() as f64;
@@ -256,20 +279,17 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
     set_flat(&mut pert, &flat)?;
     let (loss_perturbed, delta, _) = descend(&mut pert, &x, &y, cfg.lr, cfg.steps)?;
 
-    // Fit ln|Δ| over the stretch where it is 100× above its start and 1000× below O(1):
-    // the linear (exponential-growth) regime.
-    let lo = 100.0 * cfg.eps;
-    let hi = 1e-3;
-    let start = delta.iter().position(|&d| d > lo).unwrap_or(delta.len());
-    let end = delta.iter().position(|&d| d > hi).unwrap_or(delta.len());
-    let pts: Vec<(f64, f64)> = (start..end.max(start))
-        .map(|t| (t as f64, delta[t].ln()))
-        .collect();
-    let (growth_rate, fit_r2) = if pts.len() >= 2 {
-        linear_fit(&pts)
-    } else {
-        (f64::NAN, f64::NAN)
-    };
+    let (growth_rate, fit_r2, fit_window) = growth_fit(&delta, cfg.eps);
+
+    // Run 3: start *at* the symmetric solution (the end of run 1) and nudge it. Here the
+    // linearisation around the saddle holds from the first step, so the rate should be
+    // ln(1 − η μ) itself.
+    let mut saddle = sym.clone();
+    let mut sflat = to_flat(&saddle);
+    sflat[0] += cfg.eps;
+    set_flat(&mut saddle, &sflat)?;
+    let (_, saddle_delta, _) = descend(&mut saddle, &x, &y, cfg.lr, cfg.steps)?;
+    let (saddle_rate, saddle_r2, _) = growth_fit(&saddle_delta, cfg.eps);
 
     let f = to_flat(&pert);
     let fs = to_flat(&sym);
@@ -283,7 +303,10 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
         loss_perturbed,
         delta,
         growth_rate,
-        fit_window: (start, end.saturating_sub(1)),
+        fit_window,
+        saddle_rate,
+        saddle_r2,
+        saddle_delta,
         fit_r2,
         predicted_rate,
         hessian_min_eig,
@@ -323,6 +346,10 @@ fn main() -> shapegrad::Result<()> {
         r.hessian_min_eig
     );
     println!("| predicted rate ln(1 − η μ) | {:.5e} |", r.predicted_rate);
+    println!(
+        "| growth rate when perturbed at the symmetric solution (R² {:.6}) | {:.5e} |",
+        r.saddle_r2, r.saddle_rate
+    );
     println!(
         "| final loss, symmetric (twins) | {:.5e} |",
         r.final_loss_symmetric
@@ -364,12 +391,12 @@ fn main() -> shapegrad::Result<()> {
     plot::line(
         &out,
         "delta.svg",
-        &Figure::new("Twin difference |Δ| after a 1e-10 perturbation")
+        &Figure::new("Twin difference |Δ| = max |twin₀ − twin₁| after a 1e-10 perturbation")
             .labels("step", "|Δ|")
             .log_y(true),
         &[
             Series::new(
-                "max |twin₀ − twin₁|",
+                "perturbed at the start",
                 r.delta
                     .iter()
                     .take(4 * r.fit_window.1.max(1))
@@ -378,6 +405,20 @@ fn main() -> shapegrad::Result<()> {
                     .collect(),
             ),
             Series::new(format!("fit: exp({:.2e} · step)", r.growth_rate), fit_line),
+            Series::new(
+                "perturbed at the symmetric solution",
+                r.saddle_delta
+                    .iter()
+                    .take(4 * r.fit_window.1.max(1))
+                    .enumerate()
+                    .map(|(t, &d)| (t as f64, d))
+                    .collect(),
+            ),
+            Series::new(
+                format!("predicted: exp({:.2e} · step)", r.predicted_rate),
+                // From 1e-10 at step 0 up to Δ = 1.
+                vec![(0.0, 1e-10), (1e10f64.ln() / r.predicted_rate, 1.0)],
+            ),
         ],
     )?;
     plot::line(
