@@ -41,7 +41,12 @@ fn twins_stay_bitwise_equal_until_a_tiny_perturbation_grows_exponentially() {
     // the rate is ln(1 − η μ) with μ the most negative antisymmetric Hessian eigenvalue.
     assert!(r.saddle_r2 > 0.999, "R² at the saddle {}", r.saddle_r2);
     let rel = (r.saddle_rate - r.predicted_rate).abs() / r.predicted_rate;
-    assert!(rel < 0.01, "saddle growth rate {} vs predicted {}", r.saddle_rate, r.predicted_rate);
+    assert!(
+        rel < 0.01,
+        "saddle growth rate {} vs predicted {}",
+        r.saddle_rate,
+        r.predicted_rate
+    );
     // The twins specialise and the loss drops far below the symmetric solution's.
     assert!(
         r.final_loss_perturbed < 0.01 * r.final_loss_symmetric,
