@@ -80,7 +80,7 @@ impl Config {
             epochs: 150,
             batch: 64,
             lr: 3e-3,
-            map: 101,
+            map: 61,
         }
     }
     /// The test's configuration.
