@@ -573,6 +573,15 @@ fn main() -> shapegrad::Result<()> {
     )?;
     plot::line(
         &out,
+        "morse_error.svg",
+        &Figure::new("Morse diatomic: learned − true V(r) (training range 0.85–3.0)").labels("r", "ΔV"),
+        &[Series::new(
+            "learned − true",
+            r.curve.iter().map(|p| (p.0, p.1 - p.2)).collect(),
+        )],
+    )?;
+    plot::line(
+        &out,
         "trimer.svg",
         &Figure::new("3-atom cluster: energy of the equilateral triangle vs side").labels("side", "E"),
         &[
