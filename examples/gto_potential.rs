@@ -44,7 +44,7 @@ shapegrad::model! {
         }
         fn energies(p: [B, 6]) -> [B, 1] {
             let d = slice(p, axis = 1, 3..6) - slice(p, axis = 1, 0..3);
-            pair(sum(d * d, axis = 1, keepdim)) + e0
+            pair(sum(square(d), axis = 1, keepdim)) + e0
         }
         /// Total energy of all configurations: its input gradient is every configuration's −force.
         fn total(p: [B, 6]) -> [] { sum(energies(p)) }

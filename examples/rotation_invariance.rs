@@ -34,7 +34,7 @@ shapegrad::model! {
         dims { B: batch, H = 32 }
         params { w1: [1, H] = glorot, b1: [H] = zeros, w2: [H, H] = glorot, b2: [H] = zeros, w3: [H, 1] = glorot, b3: [1] = zeros }
         fn forward(p: [B, 2]) -> [B, 1] {
-            let r = sqrt(sum(p * p, axis = 1, keepdim));
+            let r = sqrt(sum(square(p), axis = 1, keepdim));
             let h = tanh(r @ w1 + b1);
             let h = tanh(h @ w2 + b2);
             h @ w3 + b3

@@ -4,6 +4,8 @@
 #[allow(dead_code)]
 mod app;
 
+use shapegrad::prelude::*;
+
 #[test]
 fn ising_energy_is_the_boltzmann_energy_and_ml_recovers_the_couplings() {
     let r = app::run(&app::Config::reduced()).unwrap();
@@ -30,4 +32,48 @@ fn ising_energy_is_the_boltzmann_energy_and_ml_recovers_the_couplings() {
         large < small / 4.0,
         "error {small} at 500 samples vs {large} at 50 000"
     );
+}
+
+/// The macro-derived gradients of this model (parameters and both inputs) against dfdx's tape.
+#[test]
+fn derived_gradients_match_the_tape() {
+    let dev = Cpu::default();
+    let mut m: app::Boltzmann<f64, Cpu> = app::Boltzmann::new(&dev, 0);
+    let n = num_params(&m);
+    set_flat(&mut m, &vals(n, 1, -0.5, 0.5)).unwrap();
+    let s = 37;
+    let states: Vec<f64> = vals(s * app::N, 2, -1.0, 1.0)
+        .into_iter()
+        .map(f64::signum)
+        .collect();
+    let states = dev.tensor_from_vec(states, (s, Const::<{ app::N }>));
+    let freq = dev.tensor_from_vec(vals(s, 3, 0.0, 0.1), (s,));
+    let (l, g, (gs, gf)) = m.nll_and_grad_inputs(&states, &freq).unwrap();
+    let (lt, gt, (gst, gft)) = m.nll_tape(&states, &freq).unwrap();
+    assert!(worst(&[l], &[lt]) < 1e-12);
+    assert!(worst(&to_flat(&g), &to_flat(&gt)) < 1e-12);
+    assert!(worst(&gs.as_vec(), &gst.as_vec()) < 1e-12);
+    assert!(worst(&gf.as_vec(), &gft.as_vec()) < 1e-12);
+}
+
+/// Worst relative difference between two flat vectors.
+fn worst(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()).max(1.0))
+        .fold(0.0, f64::max)
+}
+
+/// Deterministic pseudo-random values in [lo, hi).
+fn vals(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+        })
+        .collect()
 }

@@ -4,6 +4,8 @@
 #[allow(dead_code)]
 mod app;
 
+use shapegrad::prelude::*;
+
 #[test]
 fn susceptibility_peaks_at_the_top_singular_value_of_the_correlation() {
     let cfg = app::Config::reduced();
@@ -42,4 +44,49 @@ fn susceptibility_peaks_at_the_top_singular_value_of_the_correlation() {
     );
     // Mean-field exponent β = 1/2.
     assert!((r.beta - 0.5).abs() < 0.15, "β = {}", r.beta);
+}
+
+/// The macro-derived gradients of both networks (parameters, data and λ) against dfdx's tape.
+#[test]
+fn derived_gradients_match_the_tape() {
+    let dev = Cpu::default();
+    let x = dev.tensor_from_vec(vals(9 * app::DI, 1, -2.0, 2.0), (9usize, Const::<{ app::DI }>));
+    let y = dev.tensor_from_vec(vals(9 * app::M, 2, -2.0, 2.0), (9usize, Const::<{ app::M }>));
+    let lam = dev.tensor(0.7);
+    let lin: app::LinearNet<f64, Cpu> = app::LinearNet::new(&dev, 3);
+    let (l, g, (gx, gy, gl)) = lin.loss_and_grad_inputs(&x, &y, &lam).unwrap();
+    let (lt, gt, (gxt, gyt, glt)) = lin.loss_tape(&x, &y, &lam).unwrap();
+    assert!(worst(&[l], &[lt]) < 1e-12);
+    assert!(worst(&to_flat(&g), &to_flat(&gt)) < 1e-12);
+    assert!(worst(&gx.as_vec(), &gxt.as_vec()) < 1e-12);
+    assert!(worst(&gy.as_vec(), &gyt.as_vec()) < 1e-12);
+    assert!(worst(&[gl.array()], &[glt.array()]) < 1e-12);
+    let th: app::TanhNet<f64, Cpu> = app::TanhNet::new(&dev, 3);
+    let (l, g, (gx, _, _)) = th.loss_and_grad_inputs(&x, &y, &lam).unwrap();
+    let (lt, gt, (gxt, _, _)) = th.loss_tape(&x, &y, &lam).unwrap();
+    assert!(worst(&[l], &[lt]) < 1e-12);
+    assert!(worst(&to_flat(&g), &to_flat(&gt)) < 1e-12);
+    assert!(worst(&gx.as_vec(), &gxt.as_vec()) < 1e-12);
+}
+
+/// Worst relative difference between two flat vectors.
+fn worst(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()).max(1.0))
+        .fold(0.0, f64::max)
+}
+
+/// Deterministic pseudo-random values in [lo, hi).
+fn vals(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+        })
+        .collect()
 }

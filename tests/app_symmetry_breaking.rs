@@ -4,6 +4,8 @@
 #[allow(dead_code)]
 mod app;
 
+use shapegrad::prelude::*;
+
 #[test]
 fn twins_stay_bitwise_equal_until_a_tiny_perturbation_grows_exponentially() {
     let r = app::run(&app::Config::reduced()).unwrap();
@@ -58,4 +60,41 @@ fn twins_stay_bitwise_equal_until_a_tiny_perturbation_grows_exponentially() {
         .map(|k| (r.final_twins[0][k] - r.final_twins[1][k]).abs())
         .fold(0.0, f64::max);
     assert!(d > 0.5, "twins did not specialise: max difference {d}");
+}
+
+/// The macro-derived gradients of this model against dfdx's tape.
+#[test]
+fn derived_gradients_match_the_tape() {
+    let dev = Cpu::default();
+    let m: app::Twins<f64, Cpu> = app::Twins::new(&dev, 5);
+    let x = dev.tensor_from_vec(vals(14, 1, -2.0, 2.0), (7usize, Const::<2>));
+    let y = dev.tensor_from_vec(vals(7, 2, -2.0, 2.0), (7usize, Const::<1>));
+    let (l, g, (gx, gy)) = m.loss_and_grad_inputs(&x, &y).unwrap();
+    let (lt, gt, (gxt, gyt)) = m.loss_tape(&x, &y).unwrap();
+    assert!(worst(&[l], &[lt]) < 1e-12);
+    assert!(worst(&to_flat(&g), &to_flat(&gt)) < 1e-12);
+    assert!(worst(&gx.as_vec(), &gxt.as_vec()) < 1e-12);
+    assert!(worst(&gy.as_vec(), &gyt.as_vec()) < 1e-12);
+}
+
+/// Worst relative difference between two flat vectors.
+fn worst(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()).max(1.0))
+        .fold(0.0, f64::max)
+}
+
+/// Deterministic pseudo-random values in [lo, hi).
+fn vals(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+        })
+        .collect()
 }
