@@ -206,6 +206,14 @@ pub fn resolve_shape(cx: &Ctxt, env: &Env, s: &ShapeExpr) -> Option<Shape> {
 fn check_init(cx: &Ctxt, init: &InitExpr) -> Option<InitKind> {
     let name = init.name.to_string();
     let a = &init.args;
+    // Arguments must be finite numbers (`1e400` parses as infinity).
+    if let Some((v, span)) = a.iter().find(|(v, _)| !v.is_finite()) {
+        cx.error(
+            *span,
+            format!("initializer `{name}`: argument {v} is not a finite number"),
+        );
+        return None;
+    }
     let want = |n: usize| -> bool {
         if a.len() == n {
             true

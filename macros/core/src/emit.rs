@@ -25,6 +25,22 @@ pub struct EmitCx {
     pub shapes: TokenStream,
 }
 
+/// An `f64` literal that never panics: `proc_macro2` refuses non-finite literals, so those
+/// become `f64::NAN` / `f64::INFINITY` paths (the checker reports them before emission; this
+/// is the safety net).
+pub fn f64_tokens(x: f64) -> TokenStream {
+    if x.is_nan() {
+        quote!(::core::f64::NAN)
+    } else if x == f64::INFINITY {
+        quote!(::core::f64::INFINITY)
+    } else if x == f64::NEG_INFINITY {
+        quote!(::core::f64::NEG_INFINITY)
+    } else {
+        let l = Literal::f64_suffixed(x);
+        quote!(#l)
+    }
+}
+
 pub fn dim_local(name: &str) -> Ident {
     format_ident!("__dim_{}", name)
 }
@@ -131,7 +147,7 @@ impl EmitCx {
 
     /// An `f64` expression for a scalar that may divide by run-time dims.
     pub fn scalar_expr(&self, s: &Scalar) -> TokenStream {
-        let c = s.c;
+        let c = f64_tokens(s.c);
         let dims = s.inv_dims.iter().map(|d| match &d.kind {
             DimKind::Lit(n) => {
                 let n = *n as f64;

@@ -214,6 +214,22 @@ impl<'a> Lowerer<'a> {
     }
 
     fn expr(&mut self, cx: &Ctxt, e: &Expr, scope: &mut Scope) -> Option<Val> {
+        let v = self.expr_inner(cx, e, scope)?;
+        // A constant that folds to NaN or ±∞ (`ln(-1.0)`, `1e400`) is a mistake, not a model.
+        if let Val::Num(c) = v {
+            if !c.is_finite() {
+                cx.error_range(
+                    e.start(),
+                    e.end(),
+                    format!("the constant `{e}` evaluates to {c}, which is not a finite number"),
+                );
+                return None;
+            }
+        }
+        Some(v)
+    }
+
+    fn expr_inner(&mut self, cx: &Ctxt, e: &Expr, scope: &mut Scope) -> Option<Val> {
         match e {
             Expr::Num { value, .. } => Some(Val::Num(*value)),
             Expr::Var(id) => self.var(cx, id, scope),

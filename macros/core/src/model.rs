@@ -6,7 +6,7 @@
 use crate::check::{Env, FnSig, InitKind};
 use crate::compose::{Layout, ModelCtx};
 use crate::diff;
-use crate::emit::{self, dim_local, EmitCx};
+use crate::emit::{self, dim_local, f64_tokens, EmitCx};
 use crate::ir::NodeId;
 use crate::lower::Lowered;
 use crate::shape::{DimKind, Shape};
@@ -66,9 +66,18 @@ fn init_tokens(i: &InitKind) -> TokenStream {
     match i {
         InitKind::Zeros => quote!(#rt::init::Init::Zeros),
         InitKind::Ones => quote!(#rt::init::Init::Ones),
-        InitKind::Constant(c) => quote!(#rt::init::Init::Constant(#c)),
-        InitKind::Normal(m, s) => quote!(#rt::init::Init::Normal { mean: #m, std: #s }),
-        InitKind::Uniform(l, h) => quote!(#rt::init::Init::Uniform { low: #l, high: #h }),
+        InitKind::Constant(c) => {
+            let c = f64_tokens(*c);
+            quote!(#rt::init::Init::Constant(#c))
+        }
+        InitKind::Normal(m, s) => {
+            let (m, s) = (f64_tokens(*m), f64_tokens(*s));
+            quote!(#rt::init::Init::Normal { mean: #m, std: #s })
+        }
+        InitKind::Uniform(l, h) => {
+            let (l, h) = (f64_tokens(*l), f64_tokens(*h));
+            quote!(#rt::init::Init::Uniform { low: #l, high: #h })
+        }
         InitKind::Glorot => quote!(#rt::init::Init::Glorot),
         InitKind::GlorotNormal => quote!(#rt::init::Init::GlorotNormal),
         InitKind::He => quote!(#rt::init::Init::He),

@@ -14,6 +14,7 @@ pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
         Op::Param(i) => cx.param_expr(*i),
         Op::Fill(c) => {
             let shape = cx.shape_val(&node.shape);
+            let c = crate::emit::f64_tokens(*c);
             let t = quote!(#rt::ops::fill::<_, E, D>(&__dev, #shape, #c));
             if cx.taped {
                 quote!(#rt::ops::traced(#t))

@@ -13,8 +13,14 @@ pub fn emit(node: &Node, a: &TokenStream, cx: &EmitCx) -> TokenStream {
             let s = cx.scalar_expr(s);
             quote!((#a) * #rt::ops::scalar::<E>(#s))
         }
-        Op::AddScalar(c) => quote!((#a) + #rt::ops::scalar::<E>(#c)),
-        Op::PowScalar(c) => quote!((#a).powf(#c)),
+        Op::AddScalar(c) => {
+            let c = crate::emit::f64_tokens(*c);
+            quote!((#a) + #rt::ops::scalar::<E>(#c))
+        }
+        Op::PowScalar(c) => {
+            let c = crate::emit::f64_tokens(*c);
+            quote!((#a).powf(#c))
+        }
         _ => unreachable!("scalar::emit called on {:?}", node.op),
     }
 }
