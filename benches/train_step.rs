@@ -54,6 +54,7 @@ fn time_us(warm: usize, reps: usize, mut f: impl FnMut()) -> f64 {
     )
 }
 
+#[allow(clippy::type_complexity)]
 fn data<const I: usize, const O: usize>(
     dev: &Cpu,
     b: usize,

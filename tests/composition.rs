@@ -46,6 +46,7 @@ shapegrad::model! {
     }
 }
 
+#[allow(clippy::type_complexity)]
 fn inputs<E: shapegrad::dfdx::shapes::Dtype>(
     dev: &Cpu,
 ) -> (

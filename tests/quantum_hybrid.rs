@@ -37,6 +37,7 @@ shapegrad::model! {
 }
 
 /// y = x0 · x1 on a grid: not linearly separable, so the circuit has to do work.
+#[allow(clippy::type_complexity)]
 fn data(
     dev: &Cpu,
 ) -> (

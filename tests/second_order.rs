@@ -26,6 +26,7 @@ shapegrad::model! {
     }
 }
 
+#[allow(clippy::type_complexity)]
 fn data(
     dev: &Cpu,
 ) -> (

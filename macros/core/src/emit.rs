@@ -220,10 +220,9 @@ pub fn body(graph: &Graph, outputs: &[NodeId], cx: &EmitCx) -> (TokenStream, Vec
         if taped {
             // dfdx's tape keys gradients by tensor id and asserts that a binary op's operands
             // differ (`x * x`); a recorded identity gives the repeated operand its own id.
-            for k in 1..node.inputs.len() {
+            for (k, arg) in args.iter_mut().enumerate().skip(1) {
                 if node.inputs[..k].contains(&node.inputs[k]) {
-                    let a = &args[k];
-                    args[k] = quote!((#a * #rt::ops::scalar::<E>(1.0)));
+                    *arg = quote!((#arg * #rt::ops::scalar::<E>(1.0)));
                 }
             }
         }

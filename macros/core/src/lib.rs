@@ -71,7 +71,7 @@ fn check_sub_models(cxs: &[ctxt::Ctxt], envs: &mut [check::Env]) {
     for (i, env) in envs.iter_mut().enumerate() {
         let mut keep = Vec::new();
         for (field, model) in std::mem::take(&mut env.subs) {
-            match names.iter().position(|n| *n == model.to_string()) {
+            match names.iter().position(|n| model == n) {
                 None => {
                     cxs[i].error(
                         model.span(),
@@ -103,7 +103,7 @@ fn check_sub_models(cxs: &[ctxt::Ctxt], envs: &mut [check::Env]) {
         let mut seen = vec![false; envs.len()];
         while let Some((m, depth)) = stack.pop() {
             for (_, model) in &envs[m].subs {
-                let Some(j) = names.iter().position(|n| *n == model.to_string()) else {
+                let Some(j) = names.iter().position(|n| model == n) else {
                     continue;
                 };
                 if j == i {

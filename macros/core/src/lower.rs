@@ -937,6 +937,7 @@ impl<'a> Lowerer<'a> {
 
     /// Inlines a call to another function of the model, unifying its run-time dims with the
     /// caller's shapes.
+    #[allow(clippy::too_many_arguments)]
     fn inline(
         &mut self,
         cx: &Ctxt,
