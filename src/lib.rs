@@ -26,3 +26,8 @@ pub mod __private {
     pub use shapegrad_runtime::dfdx;
     pub use shapegrad_runtime::*;
 }
+
+/// The book's chapter on composition, scan, custom ops and second order, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../book/src/advanced.md")]
+pub struct AdvancedChapterDoctests;
