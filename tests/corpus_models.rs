@@ -55,8 +55,8 @@ shapegrad::model! {
     /// Single-head self-attention over 2 tokens of 2 features: softmax(QKᵀ/√d)V with batched
     /// matmuls and a permute.
     struct Attention {
-        dims { B: batch, D = 3 }
-        params { wq: [2, D] = glorot, wk: [2, D] = glorot, wv: [2, D] = glorot, wo: [D, 1] = glorot }
+        dims { B: batch, K = 3 }
+        params { wq: [2, K] = glorot, wk: [2, K] = glorot, wv: [2, K] = glorot, wo: [K, 1] = glorot }
         fn loss(x: [B, 4]) -> [] {
             let t = reshape(x, [B, 2, 2]);
             let q = t @ wq;
@@ -394,8 +394,6 @@ corpus! {
     logistic: Logistic;
     rbm_free_energy: RbmFreeEnergy;
     ising_energy: IsingEnergy;
-    gto: Gto;
-    radial_net: RadialNet;
     powers: Powers;
     rational: Rational;
     concat_features: ConcatFeatures;
@@ -405,21 +403,46 @@ corpus! {
     broadcasts: Broadcasts;
     max_pool: MaxPool;
     means: Means;
-    products: Products;
-    batched: Batched;
     autoencoder: Autoencoder;
     gated_rnn: GatedRnn;
-    shared_use: SharedUse;
     abs_loss: AbsLoss;
     manual_logistic: ManualLogistic;
-    cosine: Cosine;
     sequence_nll: SequenceNll;
     periodic: Periodic;
     tied_weights: TiedWeights;
     energy_classifier: EnergyClassifier;
-    reshapes: Reshapes;
     bilinear: Bilinear;
     const_width: ConstWidth5;
+}
+
+/// Derived vs finite differences only. These models use one value as both operands of an op
+/// (`h * h`, `u @ u`, `a @ a`), and the generated `_tape` oracle panics inside dfdx on that
+/// (dfdx's tape asserts the two operands' ids differ): see `tests/corpus_tape_regressions.rs`.
+/// When the emitter copies such operands on the tape, move these back to `corpus!`.
+macro_rules! corpus_fd_only {
+    ($($name:ident: $Model:ident;)*) => {$(
+        #[test]
+        #[allow(non_snake_case)]
+        fn $name() {
+            let dev = Cpu::default();
+            let m64: $Model<f64, Cpu> = $Model::new(&dev, 7);
+            let x64 = common::input::<f64>(&dev, 3, VALS);
+            let (_, gp, (gx,)) = m64.loss_and_grad_inputs(&x64).unwrap();
+            let fd = common::fd_worst(&m64, &x64, |m, x| m.loss(x).unwrap(), &gp, &gx);
+            println!("corpus {} fd={fd:.2e} tape=n/a", stringify!($Model));
+            assert!(fd <= 1e-6, "{}: derived vs finite differences: {fd:e}", stringify!($Model));
+        }
+    )*};
+}
+
+corpus_fd_only! {
+    batched: Batched;
+    cosine: Cosine;
+    gto: Gto;
+    radial_net: RadialNet;
+    products: Products;
+    reshapes: Reshapes;
+    shared_use: SharedUse;
 }
 
 /// `stop_grad` is not a derivative, so only the tape can judge it; finite differences must

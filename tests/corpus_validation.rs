@@ -27,7 +27,7 @@ fn y(dev: &Cpu, b: usize) -> Tensor<(usize, Const<1>), f64, Cpu> {
 fn batch_dims_that_disagree_between_inputs_name_the_tensor_and_both_shapes() {
     let dev = Cpu::default();
     let m: Net<f64, Cpu> = Net::new(&dev, 0);
-    let err = m.loss(&x(&dev, 4), &y(&dev, 3)).unwrap_err();
+    let err = m.loss(&x(&dev, 4), &y(&dev, 3)).err().unwrap();
     match &err {
         shapegrad::Error::Shape { context, tensor, expected, found } => {
             assert_eq!(context, "Net::loss");
@@ -42,8 +42,8 @@ fn batch_dims_that_disagree_between_inputs_name_the_tensor_and_both_shapes() {
         "Net::loss: tensor `y` has shape [3, 1], but the model expects [B, 1] with B = 4"
     );
     // The derived and taped variants check the same way.
-    assert_eq!(m.loss_and_grad(&x(&dev, 4), &y(&dev, 3)).unwrap_err(), err);
-    assert_eq!(m.loss_tape(&x(&dev, 4), &y(&dev, 3)).unwrap_err(), err);
+    assert_eq!(m.loss_and_grad(&x(&dev, 4), &y(&dev, 3)).err().unwrap(), err);
+    assert_eq!(m.loss_tape(&x(&dev, 4), &y(&dev, 3)).err().unwrap(), err);
     assert!(m.loss_and_grad_inputs(&x(&dev, 4), &y(&dev, 3)).is_err());
 }
 
@@ -55,13 +55,13 @@ fn a_second_runtime_dim_is_checked_too() {
     let good = dev.tensor_from_vec(vec![1.0; 2 * 5], (2usize, 5usize));
     assert_eq!(m.seq(&s, &good).unwrap(), 30.0);
     let bad_t = dev.tensor_from_vec(vec![1.0; 2 * 4], (2usize, 4usize));
-    let err = m.seq(&s, &bad_t).unwrap_err().to_string();
+    let err = m.seq(&s, &bad_t).err().unwrap().to_string();
     assert_eq!(
         err,
         "Net::seq: tensor `m` has shape [2, 4], but the model expects [B, T] with T = 5"
     );
     let bad_b = dev.tensor_from_vec(vec![1.0; 3 * 5], (3usize, 5usize));
-    let err = m.seq_and_grad(&s, &bad_b).unwrap_err().to_string();
+    let err = m.seq_and_grad(&s, &bad_b).err().unwrap().to_string();
     assert_eq!(
         err,
         "Net::seq: tensor `m` has shape [3, 5], but the model expects [B, T] with B = 2"
@@ -72,7 +72,7 @@ fn a_second_runtime_dim_is_checked_too() {
 fn an_empty_batch_is_an_error_naming_the_tensor_and_dim() {
     let dev = Cpu::default();
     let m: Net<f64, Cpu> = Net::new(&dev, 0);
-    let err = m.loss(&x(&dev, 0), &y(&dev, 0)).unwrap_err();
+    let err = m.loss(&x(&dev, 0), &y(&dev, 0)).err().unwrap();
     assert_eq!(
         err,
         shapegrad::Error::Empty {
@@ -86,7 +86,7 @@ fn an_empty_batch_is_an_error_naming_the_tensor_and_dim() {
     let s = dev.tensor_from_vec(Vec::<f64>::new(), (2usize, 0usize, Const::<3>));
     let mm = dev.tensor_from_vec(Vec::<f64>::new(), (2usize, 0usize));
     assert_eq!(
-        m.seq(&s, &mm).unwrap_err().to_string(),
+        m.seq(&s, &mm).err().unwrap().to_string(),
         "Net::seq: tensor `s` is empty along `T`"
     );
 }
@@ -94,19 +94,19 @@ fn an_empty_batch_is_an_error_naming_the_tensor_and_dim() {
 #[test]
 fn wrong_length_buffers_are_errors_not_panics() {
     let dev = Cpu::default();
-    let err = data::tensor_from_flat::<2, f64, f64, Cpu>(&dev, &[1.0, 2.0, 3.0]).unwrap_err();
+    let err = data::tensor_from_flat::<2, f64, f64, Cpu>(&dev, &[1.0, 2.0, 3.0]).err().unwrap();
     assert_eq!(
         err.to_string(),
         "tensor_from_flat: tensor `flat buffer` has shape 3 values, but the model expects [rows, 2] (a multiple of 2 values)"
     );
-    let err = data::batch_from_flat::<2, f64, f64, Cpu>(&dev, &[1.0, 2.0, 3.0, 4.0], &[0, 2]).unwrap_err();
+    let err = data::batch_from_flat::<2, f64, f64, Cpu>(&dev, &[1.0, 2.0, 3.0, 4.0], &[0, 2]).err().unwrap();
     assert!(err.to_string().contains("index 2"), "{err}");
     let rows = [[1.0f64, 2.0], [3.0, 4.0]];
-    let err = data::batch_from_rows(&dev, &rows, &[1, 5]).unwrap_err();
+    let err = data::batch_from_rows(&dev, &rows, &[1, 5]).err().unwrap();
     assert!(err.to_string().contains("< 2 rows"), "{err}");
     // A flat parameter vector of the wrong length.
     let mut m: Net<f64, Cpu> = Net::new(&dev, 0);
-    let err = set_flat(&mut m, &[0.0; 4]).unwrap_err();
+    let err = set_flat(&mut m, &[0.0; 4]).err().unwrap();
     assert!(err.to_string().contains('5') && err.to_string().contains('4'), "{err}");
 }
 
@@ -129,7 +129,7 @@ fn nan_inputs_stop_training_with_the_tensor_named() {
         let y = data::batch_from_rows(&dev, &ys, i)?;
         m.loss_and_grad(&x, &y)
     })
-    .unwrap_err();
+    .err().unwrap();
     match &err {
         shapegrad::Error::NonFinite { context, tensor, .. } => {
             assert_eq!(tensor, "w", "{err}");
