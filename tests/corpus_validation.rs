@@ -130,6 +130,7 @@ fn nan_inputs_stop_training_with_the_tensor_named() {
         m.loss_and_grad(&x, &y)
     })
     .err().unwrap();
+    println!("{err}");
     match &err {
         shapegrad::Error::NonFinite { context, tensor, .. } => {
             assert_eq!(tensor, "w", "{err}");
