@@ -4,13 +4,15 @@
 //! Two input sources: [`gen`] writes structured models from random bytes (dims, params,
 //! functions, expressions over the whole op vocabulary, shapes that are sometimes right and
 //! sometimes wrong), and [`mutate`] applies raw-text mutations to the models found in the
-//! repository's `examples/` and `tests/`. [`check`] runs one input.
+//! repository's `examples/` and `tests/`, and [`typed`] writes well-typed models that reach
+//! differentiation and emission. [`check`] runs one input.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub mod gen;
 pub mod mutate;
 pub mod seeds;
+pub mod typed;
 
 /// What `expand` returned for an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,6 +40,20 @@ pub fn tokens(src: &str) -> Vec<String> {
     out
 }
 
+fn is_delim(t: &str) -> bool {
+    matches!(t, "(" | ")" | "[" | "]" | "{" | "}")
+}
+
+/// A token from the pool; delimiters only one time in eight, so most mutants still lex.
+fn pool_token(u: &mut Unstructured) -> Result<String> {
+    let t = *u.choose(POOL)?;
+    if is_delim(t) && !u.ratio(1, 8)? {
+        let rest: Vec<&str> = POOL.iter().copied().filter(|t| !is_delim(t)).collect();
+        return Ok(u.choose(&rest)?.to_string());
+    }
+    Ok(t.to_string())
+}
+
 /// Picks a seed (or splices two) and applies 1–8 mutations.
 pub fn mutate(seeds: &[String], u: &mut Unstructured) -> Result<String> {
     if seeds.is_empty() {
@@ -63,10 +77,16 @@ pub fn mutate(seeds: &[String], u: &mut Unstructured) -> Result<String> {
         let i = u.choose_index(t.len())?;
         match u.int_in_range(0u8..=6)? {
             0 => {
-                t.remove(i);
+                if !is_delim(&t[i]) || u.ratio(1, 8)? {
+                    t.remove(i);
+                }
             }
-            1 => t[i] = u.choose(POOL)?.to_string(),
-            2 => t.insert(i, u.choose(POOL)?.to_string()),
+            1 => {
+                if !is_delim(&t[i]) || u.ratio(1, 8)? {
+                    t[i] = pool_token(u)?;
+                }
+            }
+            2 => t.insert(i, pool_token(u)?),
             3 => {
                 let j = u.choose_index(t.len())?;
                 t.swap(i, j);
@@ -74,6 +94,9 @@ pub fn mutate(seeds: &[String], u: &mut Unstructured) -> Result<String> {
             4 => {
                 // Duplicate a run of tokens.
                 let len = u.int_in_range(1..=8usize)?.min(t.len() - i);
+                if t[i..i + len].iter().any(|x| is_delim(x)) && !u.ratio(1, 8)? {
+                    continue;
+                }
                 let run: Vec<String> = t[i..i + len].to_vec();
                 for (k, tok) in run.into_iter().enumerate() {
                     t.insert(i + len + k, tok);
@@ -91,7 +114,9 @@ pub fn mutate(seeds: &[String], u: &mut Unstructured) -> Result<String> {
             _ => {
                 // Delete a run (often unbalancing delimiters inside a body).
                 let len = u.int_in_range(1..=6usize)?.min(t.len() - i);
-                t.drain(i..i + len);
+                if !t[i..i + len].iter().any(|x| is_delim(x)) || u.ratio(1, 8)? {
+                    t.drain(i..i + len);
+                }
             }
         }
     }

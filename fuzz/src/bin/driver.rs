@@ -4,7 +4,7 @@
 //!
 //! cargo run --release --manifest-path fuzz/Cargo.toml --bin driver -- [--seconds S] [--seed N] [--root DIR]
 
-use shapegrad_fuzz::{check, gen, mutate, seeds, Outcome};
+use shapegrad_fuzz::{check, gen, mutate, seeds, typed, Outcome};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -71,13 +71,16 @@ fn main() {
             let mut failures: BTreeMap<String, String> = BTreeMap::new();
             let mut total = 0u64;
             let mut slowest = (Duration::ZERO, String::new());
+            let mut typed_rejections: Vec<String> = Vec::new();
             while started.elapsed() < budget {
-                let structured = total % 2 == 0;
+                let mode = total % 3;
                 let n = 64 + (rng.next() % 2048) as usize;
                 let bytes = rng.bytes(n);
                 let mut u = arbitrary::Unstructured::new(&bytes);
-                let src = if structured {
+                let src = if mode == 0 {
                     gen::model_source(&mut u).unwrap_or_default()
+                } else if mode == 1 {
+                    typed::model_source(&mut u).unwrap_or_default()
                 } else {
                     mutate::mutate(&corpus, &mut u).unwrap_or_default()
                 };
@@ -93,15 +96,15 @@ fn main() {
                     slowest = (dt, src.clone());
                 }
                 total += 1;
-                let kind = if structured { "structured" } else { "mutated" };
+                let kind = ["structured", "typed", "mutated"][mode as usize];
                 match r {
                     Ok(Outcome::NotTokens) => *counts.entry("not tokens (skipped)").or_default() += 1,
-                    Ok(Outcome::Code) => {
-                        *counts.entry(if structured { "structured: code" } else { "mutated: code" }).or_default() += 1
-                    }
+                    Ok(Outcome::Code) => *counts.entry(["structured: code", "typed: code", "mutated: code"][mode as usize]).or_default() += 1,
                     Ok(Outcome::Errors) => {
-                        *counts.entry(if structured { "structured: errors" } else { "mutated: errors" }).or_default() +=
-                            1
+                        *counts.entry(["structured: errors", "typed: errors", "mutated: errors"][mode as usize]).or_default() += 1;
+                        if mode == 1 && typed_rejections.len() < 5 {
+                            typed_rejections.push(src.clone());
+                        }
                     }
                     Err(e) => {
                         *counts.entry("PROPERTY VIOLATED").or_default() += 1;
@@ -115,6 +118,10 @@ fn main() {
                         }
                     }
                 }
+            }
+            if !typed_rejections.is_empty() {
+                let _ = std::fs::create_dir_all("fuzz/artifacts");
+                let _ = std::fs::write("fuzz/artifacts/typed-rejections.txt", typed_rejections.join("\n----\n"));
             }
             (total, counts, failures, slowest)
         })
