@@ -177,7 +177,11 @@ fn every_relative_link_image_and_include_resolves() {
                 Some((f, a)) => (f.to_string(), Some(a.to_string())),
                 None => (t.clone(), None),
             };
-            let target = if file.is_empty() { chapter.clone() } else { dir.join(&file) };
+            let target = if file.is_empty() {
+                chapter.clone()
+            } else {
+                dir.join(&file)
+            };
             if !target.exists() {
                 problems.push(format!("{}: broken link `{t}`", chapter.display()));
                 continue;
@@ -187,7 +191,10 @@ fn every_relative_link_image_and_include_resolves() {
                     continue;
                 };
                 if !anchors(ttext).contains(&a) {
-                    problems.push(format!("{}: link `{t}`: no heading with id `{a}`", chapter.display()));
+                    problems.push(format!(
+                        "{}: link `{t}`: no heading with id `{a}`",
+                        chapter.display()
+                    ));
                 }
             }
         }
@@ -269,13 +276,21 @@ fn chapters_with_rust_snippets_are_doctested() {
             let include_only = body.trim().starts_with("{{#include") && body.trim().lines().count() == 1;
             (lang == "rust" || lang.is_empty() && !info.is_empty()) && !include_only
         });
-        let rel = c.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = c
+            .strip_prefix(root())
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         if has_rust && !lib.contains(&format!("include_str!(\"../{rel}\")")) {
-            problems.push(format!("{rel} has Rust snippets but src/lib.rs does not doctest it"));
+            problems.push(format!(
+                "{rel} has Rust snippets but src/lib.rs does not doctest it"
+            ));
         }
         for (info, _) in code_blocks(&text) {
             if info.split(',').any(|t| t.trim() == "ignore") {
-                problems.push(format!("{rel}: an `ignore` snippet (test it, or mark it `no_run`)"));
+                problems.push(format!(
+                    "{rel}: an `ignore` snippet (test it, or mark it `no_run`)"
+                ));
             }
         }
     }

@@ -101,7 +101,10 @@ fn golden(rel: &str, actual: &str) {
 fn book_listings_are_current() {
     golden("book/src/generated/tiny_model.txt", TINY_SOURCE.trim_start());
     golden("book/src/generated/tiny_expanded.rs.txt", &expansion(TINY_SOURCE));
-    golden("book/src/generated/tiny_loss_and_grad.rs.txt", &method(TINY_SOURCE, "loss_and_grad"));
+    golden(
+        "book/src/generated/tiny_loss_and_grad.rs.txt",
+        &method(TINY_SOURCE, "loss_and_grad"),
+    );
 }
 
 #[test]

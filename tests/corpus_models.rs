@@ -370,7 +370,9 @@ shapegrad::model! {
 
 type ConstWidth5<E, D> = ConstWidth<5, E, D>;
 
-const VALS: &[f64] = &[0.31, -0.72, 1.13, 0.05, -0.44, 0.87, -1.21, 0.66, 0.19, -0.93, 0.52];
+const VALS: &[f64] = &[
+    0.31, -0.72, 1.13, 0.05, -0.44, 0.87, -1.21, 0.66, 0.19, -0.93, 0.52,
+];
 
 /// Derived vs finite differences and vs tape; the tolerances of `tests/common`.
 macro_rules! corpus {
@@ -464,5 +466,8 @@ fn stop_grad_target() {
     let x64 = common::input::<f64>(&dev, 3, VALS);
     let (_, gp, (gx,)) = m64.loss_and_grad_inputs(&x64).unwrap();
     let fd = common::fd_worst(&m64, &x64, |m, x| m.loss(x).unwrap(), &gp, &gx);
-    assert!(fd > 1e-3, "stop_grad should make the gradient differ from the true one, got {fd:e}");
+    assert!(
+        fd > 1e-3,
+        "stop_grad should make the gradient differ from the true one, got {fd:e}"
+    );
 }

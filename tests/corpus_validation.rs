@@ -29,7 +29,12 @@ fn batch_dims_that_disagree_between_inputs_name_the_tensor_and_both_shapes() {
     let m: Net<f64, Cpu> = Net::new(&dev, 0);
     let err = m.loss(&x(&dev, 4), &y(&dev, 3)).err().unwrap();
     match &err {
-        shapegrad::Error::Shape { context, tensor, expected, found } => {
+        shapegrad::Error::Shape {
+            context,
+            tensor,
+            expected,
+            found,
+        } => {
             assert_eq!(context, "Net::loss");
             assert_eq!(tensor, "y");
             assert_eq!(expected, "[B, 1] with B = 4");
@@ -94,12 +99,16 @@ fn an_empty_batch_is_an_error_naming_the_tensor_and_dim() {
 #[test]
 fn wrong_length_buffers_are_errors_not_panics() {
     let dev = Cpu::default();
-    let err = data::tensor_from_flat::<2, f64, f64, Cpu>(&dev, &[1.0, 2.0, 3.0]).err().unwrap();
+    let err = data::tensor_from_flat::<2, f64, f64, Cpu>(&dev, &[1.0, 2.0, 3.0])
+        .err()
+        .unwrap();
     assert_eq!(
         err.to_string(),
         "tensor_from_flat: tensor `flat buffer` has shape 3 values, but the model expects [rows, 2] (a multiple of 2 values)"
     );
-    let err = data::batch_from_flat::<2, f64, f64, Cpu>(&dev, &[1.0, 2.0, 3.0, 4.0], &[0, 2]).err().unwrap();
+    let err = data::batch_from_flat::<2, f64, f64, Cpu>(&dev, &[1.0, 2.0, 3.0, 4.0], &[0, 2])
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("index 2"), "{err}");
     let rows = [[1.0f64, 2.0], [3.0, 4.0]];
     let err = data::batch_from_rows(&dev, &rows, &[1, 5]).err().unwrap();
@@ -107,7 +116,10 @@ fn wrong_length_buffers_are_errors_not_panics() {
     // A flat parameter vector of the wrong length.
     let mut m: Net<f64, Cpu> = Net::new(&dev, 0);
     let err = set_flat(&mut m, &[0.0; 4]).err().unwrap();
-    assert!(err.to_string().contains('5') && err.to_string().contains('4'), "{err}");
+    assert!(
+        err.to_string().contains('5') && err.to_string().contains('4'),
+        "{err}"
+    );
 }
 
 #[test]
@@ -129,7 +141,8 @@ fn nan_inputs_stop_training_with_the_tensor_named() {
         let y = data::batch_from_rows(&dev, &ys, i)?;
         m.loss_and_grad(&x, &y)
     })
-    .err().unwrap();
+    .err()
+    .unwrap();
     println!("{err}");
     match &err {
         shapegrad::Error::NonFinite { context, tensor, .. } => {

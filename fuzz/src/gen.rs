@@ -5,15 +5,39 @@
 use arbitrary::{Result, Unstructured};
 
 const UNARY: &[&str] = &[
-    "exp", "ln", "log", "sqrt", "square", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "gelu",
-    "stop_grad", "transpose",
+    "exp",
+    "ln",
+    "log",
+    "sqrt",
+    "square",
+    "abs",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "softplus",
+    "gelu",
+    "stop_grad",
+    "transpose",
 ];
 const REDUCE: &[&str] = &["sum", "mean", "max", "logsumexp"];
 const BINOP: &[&str] = &["+", "-", "*", "/", "@"];
 const LOSS: &[&str] = &["mse", "cross_entropy", "bce_with_logits"];
 const INIT: &[&str] = &[
-    "zeros", "ones", "glorot", "xavier", "glorot_normal", "he", "kaiming", "he_uniform", "constant(0.5)",
-    "normal(0.0, 1.0)", "uniform(-1.0, 1.0)", "lecun", "normal(1.0)",
+    "zeros",
+    "ones",
+    "glorot",
+    "xavier",
+    "glorot_normal",
+    "he",
+    "kaiming",
+    "he_uniform",
+    "constant(0.5)",
+    "normal(0.0, 1.0)",
+    "uniform(-1.0, 1.0)",
+    "lecun",
+    "normal(1.0)",
 ];
 
 struct G<'a, 'b> {
@@ -95,7 +119,12 @@ impl G<'_, '_> {
                 };
                 format!("permute({x}, {perm})")
             }
-            11 => format!("concat({}, {}, axis = {})", self.expr(d)?, self.expr(d)?, self.axis()?),
+            11 => format!(
+                "concat({}, {}, axis = {})",
+                self.expr(d)?,
+                self.expr(d)?,
+                self.axis()?
+            ),
             12 => {
                 let x = self.expr(d)?;
                 let a = self.u.int_in_range(0u8..=4)?;
@@ -175,7 +204,11 @@ pub fn model_source(u: &mut Unstructured) -> Result<String> {
         // functions
         let n_fns = g.u.int_in_range(1u8..=3)?;
         for f in 0..n_fns {
-            let fname = if f == n_fns - 1 { "loss".to_string() } else { format!("f{f}") };
+            let fname = if f == n_fns - 1 {
+                "loss".to_string()
+            } else {
+                format!("f{f}")
+            };
             let n_args = g.u.int_in_range(0u8..=2)?;
             let mut args = vec![];
             g.names = pnames.clone();
@@ -184,7 +217,11 @@ pub fn model_source(u: &mut Unstructured) -> Result<String> {
                 args.push(format!("{an}: {}", g.shape(3)?));
                 g.names.push(an);
             }
-            let ret = if g.u.ratio(2, 3)? { "[]".to_string() } else { g.shape(2)? };
+            let ret = if g.u.ratio(2, 3)? {
+                "[]".to_string()
+            } else {
+                g.shape(2)?
+            };
             let attr = if g.u.ratio(1, 6)? { "#[grad] " } else { "" };
             let mut body = String::new();
             let n_lets = g.u.int_in_range(0u8..=3)?;

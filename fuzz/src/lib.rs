@@ -44,7 +44,9 @@ pub fn check(src: &str) -> Result<Outcome, String> {
     };
     let text = out.to_string();
     if let Err(e) = syn::parse2::<syn::File>(out) {
-        return Err(format!("expand returned tokens that are not Rust items: {e}\n{text}"));
+        return Err(format!(
+            "expand returned tokens that are not Rust items: {e}\n{text}"
+        ));
     }
     Ok(if text.contains("compile_error") {
         Outcome::Errors

@@ -52,7 +52,10 @@ impl T<'_, '_> {
                 return Ok(name);
             }
             // Out of arguments: a parameter with 1 in place of `B`, broadcast to `B`.
-            let ones: Shape = s.iter().map(|d| if d == "B" { "1".into() } else { d.clone() }).collect();
+            let ones: Shape = s
+                .iter()
+                .map(|d| if d == "B" { "1".into() } else { d.clone() })
+                .collect();
             let p = self.leaf(&ones)?;
             return Ok(format!("broadcast({p}, {})", fmt(s)));
         }
@@ -71,7 +74,17 @@ impl T<'_, '_> {
         Ok(match choice {
             0 | 1 => {
                 let f = *self.u.choose(&[
-                    "exp", "sqrt", "square", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "gelu",
+                    "exp",
+                    "sqrt",
+                    "square",
+                    "abs",
+                    "sin",
+                    "cos",
+                    "tanh",
+                    "sigmoid",
+                    "relu",
+                    "softplus",
+                    "gelu",
                     "stop_grad",
                 ])?;
                 let inner = self.expr(s, d)?;
@@ -119,7 +132,11 @@ impl T<'_, '_> {
                 // Matmul producing `s`.
                 let k = self.small()?.to_string();
                 match r {
-                    0 => format!("({}) @ ({})", self.expr(&vec![k.clone()], d)?, self.expr(&vec![k], d)?),
+                    0 => format!(
+                        "({}) @ ({})",
+                        self.expr(&vec![k.clone()], d)?,
+                        self.expr(&vec![k], d)?
+                    ),
                     1 => {
                         if self.u.ratio(1, 2)? {
                             let a = self.expr(&vec![k.clone()], d)?;
@@ -159,7 +176,11 @@ impl T<'_, '_> {
                 t.insert(k, n);
                 let f = *self.u.choose(&["sum", "mean", "max", "logsumexp"])?;
                 let inner = self.expr(&t, d)?;
-                let neg = if self.u.ratio(1, 3)? { format!("{}", k as i64 - t.len() as i64) } else { k.to_string() };
+                let neg = if self.u.ratio(1, 3)? {
+                    format!("{}", k as i64 - t.len() as i64)
+                } else {
+                    k.to_string()
+                };
                 format!("{f}({inner}, axis = {neg})")
             }
             11 => {
@@ -213,7 +234,11 @@ impl T<'_, '_> {
                     }
                     _ if r >= 1 && s[0] == "B" && numel(&s[1..]).is_some() => {
                         let n = numel(&s[1..]).unwrap_or(1);
-                        format!("reshape({}, {})", self.expr(&vec!["B".into(), n.to_string()], d)?, fmt(s))
+                        format!(
+                            "reshape({}, {})",
+                            self.expr(&vec!["B".into(), n.to_string()], d)?,
+                            fmt(s)
+                        )
                     }
                     _ => self.leaf(s)?,
                 }
@@ -227,7 +252,11 @@ impl T<'_, '_> {
                         let (mut ta, mut tb) = (s.clone(), s.clone());
                         ta[k] = a.to_string();
                         tb[k] = (n - a).to_string();
-                        format!("concat({}, {}, axis = {k})", self.expr(&ta, d)?, self.expr(&tb, d)?)
+                        format!(
+                            "concat({}, {}, axis = {k})",
+                            self.expr(&ta, d)?,
+                            self.expr(&tb, d)?
+                        )
                     }
                     None => self.leaf(s)?,
                 }
@@ -259,8 +288,16 @@ impl T<'_, '_> {
                 let t: Shape = vec!["B".into(), n];
                 match self.u.int_in_range(0u8..=2)? {
                     0 => format!("mse({}, {})", self.expr(&t, d)?, self.expr(&t, d)?),
-                    1 => format!("cross_entropy({}, softmax({}))", self.expr(&t, d)?, self.expr(&t, d)?),
-                    _ => format!("bce_with_logits({}, sigmoid({}))", self.expr(&t, d)?, self.expr(&t, d)?),
+                    1 => format!(
+                        "cross_entropy({}, softmax({}))",
+                        self.expr(&t, d)?,
+                        self.expr(&t, d)?
+                    ),
+                    _ => format!(
+                        "bce_with_logits({}, sigmoid({}))",
+                        self.expr(&t, d)?,
+                        self.expr(&t, d)?
+                    ),
                 }
             }
             19 => {
@@ -291,7 +328,15 @@ pub fn model_source(u: &mut Unstructured) -> Result<String> {
     let depth = t.u.int_in_range(1..=5u32)?;
     let result = t.expr(&vec![], depth)?;
     let result = format!("{}{result}", t.body);
-    let inits = ["glorot", "zeros", "ones", "normal(0.0, 1.0)", "uniform(-1.0, 1.0)", "he", "constant(0.3)"];
+    let inits = [
+        "glorot",
+        "zeros",
+        "ones",
+        "normal(0.0, 1.0)",
+        "uniform(-1.0, 1.0)",
+        "he",
+        "constant(0.3)",
+    ];
     let mut params = Vec::new();
     for (n, s) in &t.params {
         let init = *t.u.choose(&inits)?;

@@ -27,12 +27,17 @@ impl Rng {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let get = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let get = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let seconds: u64 = get("--seconds").and_then(|s| s.parse().ok()).unwrap_or(60);
     let seed: u64 = get("--seed").and_then(|s| s.parse().ok()).unwrap_or(1);
-    let root = get("--root").map(std::path::PathBuf::from).unwrap_or_else(|| {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-    });
+    let root = get("--root")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
     let hang_limit = Duration::from_secs(get("--hang-seconds").and_then(|s| s.parse().ok()).unwrap_or(10));
     let corpus = seeds::from_repo(&root);
     eprintln!("{} seed models from {}", corpus.len(), root.display());
@@ -99,9 +104,15 @@ fn main() {
                 let kind = ["structured", "typed", "mutated"][mode as usize];
                 match r {
                     Ok(Outcome::NotTokens) => *counts.entry("not tokens (skipped)").or_default() += 1,
-                    Ok(Outcome::Code) => *counts.entry(["structured: code", "typed: code", "mutated: code"][mode as usize]).or_default() += 1,
+                    Ok(Outcome::Code) => {
+                        *counts
+                            .entry(["structured: code", "typed: code", "mutated: code"][mode as usize])
+                            .or_default() += 1
+                    }
                     Ok(Outcome::Errors) => {
-                        *counts.entry(["structured: errors", "typed: errors", "mutated: errors"][mode as usize]).or_default() += 1;
+                        *counts
+                            .entry(["structured: errors", "typed: errors", "mutated: errors"][mode as usize])
+                            .or_default() += 1;
                         if mode == 1 && typed_rejections.len() < 5 {
                             typed_rejections.push(src.clone());
                         }
@@ -121,14 +132,20 @@ fn main() {
             }
             if !typed_rejections.is_empty() {
                 let _ = std::fs::create_dir_all("fuzz/artifacts");
-                let _ = std::fs::write("fuzz/artifacts/typed-rejections.txt", typed_rejections.join("\n----\n"));
+                let _ = std::fs::write(
+                    "fuzz/artifacts/typed-rejections.txt",
+                    typed_rejections.join("\n----\n"),
+                );
             }
             (total, counts, failures, slowest)
         })
         .expect("spawn worker");
     let (total, counts, failures, slowest) = worker.join().expect("worker thread");
     let secs = started.elapsed().as_secs_f64();
-    println!("inputs executed: {total} in {secs:.0} s ({:.0}/s), seed {seed}", total as f64 / secs);
+    println!(
+        "inputs executed: {total} in {secs:.0} s ({:.0}/s), seed {seed}",
+        total as f64 / secs
+    );
     for (k, v) in &counts {
         println!("  {k}: {v}");
     }
