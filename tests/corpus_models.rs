@@ -11,11 +11,12 @@ mod common;
 use shapegrad::prelude::*;
 
 shapegrad::model! {
-    /// Two-layer tanh MLP regressor.
+    /// Two-layer tanh MLP regressor (`#[grad]` asserts `loss` is scalar).
     struct Mlp2 {
         dims { B: batch, H = 8 }
         params { w1: [4, H] = glorot, b1: [H] = normal(0.0, 0.1), w2: [H, 1] = glorot, b2: [1] = constant(0.1) }
         fn forward(x: [B, 4]) -> [B, 1] { tanh(x @ w1 + b1) @ w2 + b2 }
+        #[grad]
         fn loss(x: [B, 4]) -> [] { mean(square(forward(x) - 0.5)) }
     }
 
@@ -275,13 +276,13 @@ shapegrad::model! {
         }
     }
 
-    /// Manual sigmoid and log-sigmoid compared with the built-ins inside one loss.
+    /// Manual sigmoid and log-sigmoid (`log` is `ln`) next to the built-ins inside one loss.
     struct ManualLogistic {
         dims { B: batch }
         params { w: [4] = normal(0.0, 1.0) }
         fn loss(x: [B, 4]) -> [] {
             let z = x * w;
-            sum(1.0 / (1.0 + exp(-z)) * sigmoid(z)) + sum(ln(sigmoid(z))) - sum(ln(1.0 + exp(z)) - softplus(z))
+            sum(1.0 / (1.0 + exp(-z)) * sigmoid(z)) + sum(log(sigmoid(z))) - sum(ln(1.0 + exp(z)) - softplus(z))
         }
     }
 
