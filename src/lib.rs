@@ -27,7 +27,22 @@ pub mod __private {
     pub use shapegrad_runtime::*;
 }
 
-/// The book's chapter on composition, scan, custom ops and second order, run as doctests.
+/// The book's chapters as doctests: `cargo test --workspace` compiles and runs every Rust
+/// snippet in `book/src/` (and checks that `compile_fail` snippets fail).
 #[cfg(doctest)]
-#[doc = include_str!("../book/src/advanced.md")]
-pub struct AdvancedChapterDoctests;
+pub mod book {
+    #[doc = include_str!("../book/src/introduction.md")]
+    pub struct Introduction;
+    #[doc = include_str!("../book/src/getting-started.md")]
+    pub struct GettingStarted;
+    #[doc = include_str!("../book/src/dsl.md")]
+    pub struct Dsl;
+    #[doc = include_str!("../book/src/errors.md")]
+    pub struct Errors;
+    #[doc = include_str!("../book/src/training.md")]
+    pub struct Training;
+    #[doc = include_str!("../book/src/quantum.md")]
+    pub struct Quantum;
+    #[doc = include_str!("../book/src/advanced.md")]
+    pub struct Advanced;
+}
