@@ -45,4 +45,14 @@ pub mod book {
     pub struct Quantum;
     #[doc = include_str!("../book/src/advanced.md")]
     pub struct Advanced;
+    #[doc = include_str!("../book/src/applications/ising_boltzmann.md")]
+    pub struct AppIsingBoltzmann;
+    #[doc = include_str!("../book/src/applications/symmetry_breaking.md")]
+    pub struct AppSymmetryBreaking;
+    #[doc = include_str!("../book/src/applications/phase_transition.md")]
+    pub struct AppPhaseTransition;
+    #[doc = include_str!("../book/src/applications/rotation_invariance.md")]
+    pub struct AppRotationInvariance;
+    #[doc = include_str!("../book/src/applications/gto_potential.md")]
+    pub struct AppGtoPotential;
 }

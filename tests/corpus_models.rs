@@ -418,27 +418,9 @@ corpus! {
     const_width: ConstWidth5;
 }
 
-/// Derived vs finite differences only. These models use one value as both operands of an op
-/// (`h * h`, `u @ u`, `a @ a`), and the generated `_tape` oracle panics inside dfdx on that
-/// (dfdx's tape asserts the two operands' ids differ): see `tests/corpus_tape_regressions.rs`.
-/// When the emitter copies such operands on the tape, move these back to `corpus!`.
-macro_rules! corpus_fd_only {
-    ($($name:ident: $Model:ident;)*) => {$(
-        #[test]
-        #[allow(non_snake_case)]
-        fn $name() {
-            let dev = Cpu::default();
-            let m64: $Model<f64, Cpu> = $Model::new(&dev, 7);
-            let x64 = common::input::<f64>(&dev, 3, VALS);
-            let (_, gp, (gx,)) = m64.loss_and_grad_inputs(&x64).unwrap();
-            let fd = common::fd_worst(&m64, &x64, |m, x| m.loss(x).unwrap(), &gp, &gx);
-            println!("corpus {} fd={fd:.2e} tape=n/a", stringify!($Model));
-            assert!(fd <= 1e-6, "{}: derived vs finite differences: {fd:e}", stringify!($Model));
-        }
-    )*};
-}
-
-corpus_fd_only! {
+/// Models using one value as both operands of an op (`h * h`, `u @ u`, `a @ a`): once the
+/// dfdx-tape oracle asserted on these; the emitter now gives the repeated operand its own id.
+corpus! {
     batched: Batched;
     cosine: Cosine;
     gto: Gto;

@@ -1,6 +1,7 @@
-//! Known bugs found by the gradient corpus, kept as minimal reproducers.
+//! Regressions found by the gradient corpus.
 //!
-//! **The `_tape` oracle panics when one value is both operands of an op.** For
+//! **The `_tape` oracle panicked when one value was both operands of an op** (fixed: the emitter
+//! now gives a repeated operand its own id on the tape with a recorded identity). For
 //! `let h = x * w; sum(h * h)` the generated `loss_tape` passes the same traced tensor as both
 //! operands of `*`, and dfdx's tape asserts that a binary op's operands have different ids
 //! (`dfdx-0.13.0/src/tensor/gradients.rs:139`, `assertion left != right failed`). The derived
@@ -10,9 +11,6 @@
 //! copy (e.g. `.contiguous()` or `* 1`) the second operand on the tape when both operands are
 //! the same node.
 //!
-//! These tests assert the panic, so they pass while the bug exists and **fail once it is
-//! fixed**: then turn them into plain tests and move the models of `corpus_fd_only!` in
-//! `tests/corpus_models.rs` back to the full check.
 
 use shapegrad::prelude::*;
 
@@ -40,15 +38,20 @@ fn derived_gradient_of_h_times_h_is_right() {
 }
 
 #[test]
-#[should_panic(expected = "left != right")]
-fn known_bug_tape_oracle_with_h_times_h() {
+fn tape_oracle_with_h_times_h_matches_the_derived_gradient() {
     let m: SameOperand<f32, Cpu> = SameOperand::new(&Cpu::default(), 0);
-    let _ = m.square_by_mul_tape(&x());
+    let (l, g, (gx,)) = m.square_by_mul_tape(&x()).unwrap();
+    let (ld, gd, (gxd,)) = m.square_by_mul_and_grad_inputs(&x()).unwrap();
+    assert_eq!(l, ld);
+    assert_eq!(g.w.as_vec(), gd.w.as_vec());
+    assert_eq!(gx.as_vec(), gxd.as_vec());
 }
 
 #[test]
-#[should_panic(expected = "left != right")]
-fn known_bug_tape_oracle_with_u_matmul_u() {
+fn tape_oracle_with_u_matmul_u_matches_the_derived_gradient() {
     let m: SameOperand<f32, Cpu> = SameOperand::new(&Cpu::default(), 0);
-    let _ = m.dot_with_itself_tape(&x());
+    let (_, g, _) = m.dot_with_itself_tape(&x()).unwrap();
+    let (_, gd) = m.dot_with_itself_and_grad(&x()).unwrap();
+    assert_eq!(g.u.as_vec(), gd.u.as_vec());
+    assert_eq!(g.w.as_vec(), gd.w.as_vec());
 }

@@ -568,11 +568,11 @@ impl<'a> Lowerer<'a> {
                 if !ok {
                     return None;
                 }
-                let Some(p) = c.pos[1].as_num() else {
+                let Some(p) = c.pos[1].as_num().filter(|p| p.is_finite()) else {
                     cx.error_range(
                         c.pos[1].start(),
                         c.pos[1].end(),
-                        "the exponent of `pow` must be a number literal",
+                        "the exponent of `pow` must be a finite number literal",
                     );
                     return None;
                 };

@@ -88,7 +88,13 @@ pub fn apply(gr: &mut Graph, x: NodeId, plan: &Plan, to: &Shape) -> NodeId {
 pub fn emit(node: &Node, axes: &[usize], a: &TokenStream, cx: &EmitCx) -> TokenStream {
     let ax = cx.axes_ty(axes);
     let dst = cx.shape_val(&node.shape);
-    quote!((#a).broadcast_like::<_, #ax>(&#dst))
+    if cx.taped {
+        // Like reshape, a broadcast keeps the tensor id: give it its own on the tape.
+        let rt = &cx.rt;
+        quote!(((#a).broadcast_like::<_, #ax>(&#dst) * #rt::ops::scalar::<E>(1.0)))
+    } else {
+        quote!((#a).broadcast_like::<_, #ax>(&#dst))
+    }
 }
 
 /// Un-broadcasting: the gradient of a broadcast is the sum over the axes it inserted.

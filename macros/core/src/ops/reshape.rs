@@ -20,7 +20,15 @@ pub fn check(from: &Shape, to: &Shape) -> Result<(), String> {
 
 pub fn emit(node: &Node, a: &TokenStream, cx: &EmitCx) -> TokenStream {
     let dst = cx.shape_val(&node.shape);
-    quote!((#a).reshape_like(&#dst))
+    if cx.taped {
+        // A reshape keeps dfdx's tensor id; on a tape two reshapes of one tensor meeting in a
+        // binary op would share it and trip dfdx's assertion. A recorded identity gives a new id
+        // (the oracle path only).
+        let rt = &cx.rt;
+        quote!(((#a).reshape_like(&#dst) * #rt::ops::scalar::<E>(1.0)))
+    } else {
+        quote!((#a).reshape_like(&#dst))
+    }
 }
 
 pub fn vjp(gr: &mut Graph, node: &Node, g: NodeId) -> Vec<Option<NodeId>> {
