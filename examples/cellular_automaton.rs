@@ -205,7 +205,9 @@ fn free_run(dev: &Cpu, m: &Model, s0: &[Vec<u8>], steps: usize) -> shapegrad::Re
     let t = dev.tensor_from_vec(vec![0.0f32; b], (b, Const::<1>));
     let mut out = vec![Vec::with_capacity(steps); b];
     for _ in 0..steps {
-        let p = m.step(&dev.tensor_from_vec(s.clone(), (b, Const::<CELLS>)), &t)?.as_vec();
+        let p = m
+            .step(&dev.tensor_from_vec(s.clone(), (b, Const::<CELLS>)), &t)?
+            .as_vec();
         s = p.iter().map(|&v| if v > 0.5 { 1.0 } else { 0.0 }).collect();
         for (j, run) in out.iter_mut().enumerate() {
             run.push(s[j * CELLS..(j + 1) * CELLS].iter().map(|&v| v as u8).collect());
@@ -307,7 +309,10 @@ fn main() -> shapegrad::Result<()> {
         "rule", "learned", "first BCE", "last BCE", "table 111..000 (p)", "exact runs", "wrong cells"
     );
     for r in &report.rules {
-        let table: String = (0..8).rev().map(|k| char::from(b'0' + r.learned_table[k])).collect();
+        let table: String = (0..8)
+            .rev()
+            .map(|k| char::from(b'0' + r.learned_table[k]))
+            .collect();
         let pmin = (0..8)
             .map(|k| {
                 if r.learned_table[k] == 1 {

@@ -29,9 +29,22 @@ fn learned_tables_equal_the_true_rules_and_free_runs_are_exact() {
     let report = app::run(&cfg).unwrap();
     assert_eq!(report.rules.len(), 3);
     for r in &report.rules {
-        eprintln!("rule {}: BCE {:.4} -> {:.2e}, p = {:.3?}", r.rule, r.first_loss, r.last_loss, r.learned_prob);
-        assert!(r.last_loss < 0.1 * r.first_loss, "rule {}: loss {} -> {}", r.rule, r.first_loss, r.last_loss);
-        assert_eq!(r.learned_rule, r.rule, "rule {}: learned table {:?}", r.rule, r.learned_table);
+        eprintln!(
+            "rule {}: BCE {:.4} -> {:.2e}, p = {:.3?}",
+            r.rule, r.first_loss, r.last_loss, r.learned_prob
+        );
+        assert!(
+            r.last_loss < 0.1 * r.first_loss,
+            "rule {}: loss {} -> {}",
+            r.rule,
+            r.first_loss,
+            r.last_loss
+        );
+        assert_eq!(
+            r.learned_rule, r.rule,
+            "rule {}: learned table {:?}",
+            r.rule, r.learned_table
+        );
         assert_eq!(
             (r.exact_runs, r.wrong_cells),
             (r.runs, 0),
