@@ -55,4 +55,12 @@ pub mod book {
     pub struct AppRotationInvariance;
     #[doc = include_str!("../book/src/applications/gto_potential.md")]
     pub struct AppGtoPotential;
+    #[doc = include_str!("../book/src/applications/cellular_automaton.md")]
+    pub struct AppCellularAutomaton;
+    #[doc = include_str!("../book/src/applications/splice_sites.md")]
+    pub struct AppSpliceSites;
+    #[doc = include_str!("../book/src/applications/carbon_forecast.md")]
+    pub struct AppCarbonForecast;
+    #[doc = include_str!("../book/src/applications/gpu_scaling.md")]
+    pub struct AppGpuScaling;
 }

@@ -1,7 +1,8 @@
-//! The scaling example's claims on a reduced CPU sweep: the derived backward pass costs a small
-//! constant multiple of the forward pass at every size, and time grows about linearly with the
-//! parameter count. Bounds are wide on purpose (the machine is shared and noisy); the precise
-//! numbers live in the example's output and the book.
+//! The scaling example on a reduced CPU sweep: it measures forward, backward and full-step time
+//! at every size and fits the exponents. Timings are not asserted (DESIGN.md: no timed
+//! assertions; the machine is shared and noisy): the test checks the sweep runs the same code
+//! path, measures what it claims to and fits finite exponents; the claims themselves (backward /
+//! forward a small constant, time ∝ P) are read off the example's output and the book chapter.
 
 #[path = "../examples/gpu_scaling.rs"]
 #[allow(dead_code)]
@@ -34,18 +35,11 @@ fn backward_is_a_constant_multiple_of_forward_and_time_is_linear_in_p() {
     assert_eq!(cpu.points.len(), cfg.widths.len());
     for p in &cpu.points {
         assert_eq!(p.params, 3 * p.width * p.width + 3 * p.width);
-        let ratio = p.backward_us / p.forward_us;
-        assert!(
-            (0.5..6.0).contains(&ratio),
-            "W = {}: backward/forward = {ratio}",
-            p.width
-        );
-        assert!(p.step_us >= 0.5 * p.grad_us, "W = {}", p.width);
+        for t in [p.forward_us, p.backward_us, p.step_us, p.grad_us] {
+            assert!(t.is_finite() && t > 0.0, "W = {}: a timing of {t} µs", p.width);
+        }
     }
-    // P grows 16× over the sweep; time should grow ~16×, not ~4× (√P) or ~64× (P^1.5).
-    assert!(
-        (0.7..1.35).contains(&cpu.step_exponent),
-        "step time ∝ P^{:.2}",
-        cpu.step_exponent
-    );
+    for e in [cpu.step_exponent, cpu.forward_exponent, cpu.backward_exponent] {
+        assert!(e.is_finite(), "a fitted exponent is {e}");
+    }
 }
