@@ -62,7 +62,7 @@ shapegrad::model! {
         dims { B: batch, Q = 4, P = 36, C = 2 }
         params {
             w1: [2, Q] = normal(0.0, 1.0), b1: [Q] = zeros,
-            qw: [P] = uniform(0.0, 6.283),
+            qw: [P] = uniform(0.0, 6.0),
             w2: [Q, C] = glorot, b2: [C] = zeros
         }
         extern fn circuit(angles: [B, Q], weights: [P]) -> [B, Q] = *CLS_ADJOINT;
@@ -183,8 +183,8 @@ pub fn dense_matrix(h: &Hamiltonian, n: usize) -> shapegrad::Result<Vec<C64>> {
         let basis = StateVector::from_amplitudes(amps)?;
         let mut col = vec![C64::new(0.0, 0.0); dim];
         h.apply_add(1.0, &basis, &mut col);
-        for i in 0..dim {
-            m[i * dim + j] = col[i];
+        for (i, v) in col.into_iter().enumerate() {
+            m[i * dim + j] = v;
         }
     }
     Ok(m)

@@ -37,8 +37,7 @@ fn hybrid_classifier_and_vqe_claims() {
 
 #[test]
 fn exact_diagonalization_of_a_two_site_chain_is_the_closed_form() {
-    // H = −Z0Z1 − h(X0 + X1): the ground energy is −sqrt(1 + 4h²) in the even sector... the
-    // lowest of {−sqrt(1 + 4h²), −1, 1, sqrt(1 + 4h²)}.
+    // H = −Z0Z1 − h(X0 + X1) has the eigenvalues {−sqrt(1 + 4h²), −1, 1, sqrt(1 + 4h²)}.
     let h = 0.7;
     let ham = shapegrad::quantum::Hamiltonian::parse(&app::tfim_text(2, 1.0, h)).unwrap();
     let m = app::dense_matrix(&ham, 2).unwrap();
