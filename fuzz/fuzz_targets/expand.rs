@@ -4,7 +4,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, rest)) = data.split_first() else { return };
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
     let mut u = arbitrary::Unstructured::new(rest);
     let src = if first % 2 == 0 {
         shapegrad_fuzz::gen::model_source(&mut u)
