@@ -63,4 +63,12 @@ pub mod book {
     pub struct AppCarbonForecast;
     #[doc = include_str!("../book/src/applications/gpu_scaling.md")]
     pub struct AppGpuScaling;
+    #[doc = include_str!("../book/src/applications/optimizers.md")]
+    pub struct AppOptimizers;
+    #[doc = include_str!("../book/src/applications/adversarial_work.md")]
+    pub struct AppAdversarialWork;
+    #[doc = include_str!("../book/src/applications/quantum_classifier.md")]
+    pub struct AppQuantumClassifier;
+    #[doc = include_str!("../book/src/applications/vae_rg.md")]
+    pub struct AppVaeRg;
 }
