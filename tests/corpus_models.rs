@@ -418,8 +418,8 @@ corpus! {
     const_width: ConstWidth5;
 }
 
-/// Models using one value as both operands of an op (`h * h`, `u @ u`, `a @ a`): once the
-/// dfdx-tape oracle asserted on these; the emitter now gives the repeated operand its own id.
+// Models using one value as both operands of an op (`h * h`, `u @ u`, `a @ a`): once the
+// dfdx-tape oracle asserted on these; the emitter now gives the repeated operand its own id.
 corpus! {
     batched: Batched;
     cosine: Cosine;
