@@ -954,50 +954,15 @@ impl<'a> Lowerer<'a> {
             cx.error(name.span(), format!("recursive call to `{fname}`: calls are inlined at compile time, so a function cannot call itself"));
             return None;
         }
-        let c = split_args(args);
-        if !c.kw.is_empty() || !c.flags.is_empty() || c.pos.len() != sig.args.len() {
-            cx.error(
-                name.span(),
-                format!(
-                    "`{fname}` takes {} argument(s) ({}), got {}",
-                    sig.args.len(),
-                    sig.args
-                        .iter()
-                        .map(|(n, s)| format!("{n}: {s}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    args.len()
-                ),
-            );
-            return None;
-        }
+        let (inputs, dims) = self.typed_args(cx, &format!("`{fname}`"), name, &sig.args, args, scope)?;
         let mut callee = Scope {
             vars: HashMap::new(),
-            dims: HashMap::new(),
+            dims,
             bound: scope.bound.clone(),
             fn_name: fname.clone(),
         };
-        let mut ok = true;
-        for ((pname, pshape), ae) in sig.args.iter().zip(&c.pos) {
-            let Some(v) = self.expr(cx, ae, scope) else {
-                ok = false;
-                continue;
-            };
-            let t = self.tensor(v, ae.start());
-            let actual = self.graph.shape(t).clone();
-            if !unify(pshape, &actual, &mut callee.dims) {
-                cx.error_range(
-                    ae.start(),
-                    ae.end(),
-                    format!("argument `{pname}` of `{fname}` must be {pshape}, but `{ae}` is {actual}"),
-                );
-                ok = false;
-                continue;
-            }
+        for ((pname, _), t) in sig.args.iter().zip(inputs) {
             callee.vars.insert(pname.to_string(), Some(Val::T(t)));
-        }
-        if !ok {
-            return None;
         }
         let def = callee_ctx.env.model.fns.iter().find(|f| f.name == fname)?;
         // Errors inside the callee are reported when it is lowered on its own.
@@ -1204,6 +1169,56 @@ impl<'a> Lowerer<'a> {
         Some(Val::T(self.graph.permute(states, perm)))
     }
 
+    /// Positional arguments of a call to something with a typed signature (a model function or a
+    /// custom op): arity checked, each argument's shape unified with its declared shape (the
+    /// callee's run-time dims bound to the caller's). `what` names the callee in messages.
+    fn typed_args(
+        &mut self,
+        cx: &Ctxt,
+        what: &str,
+        name: &syn::Ident,
+        params: &[(syn::Ident, Shape)],
+        args: &[Arg],
+        scope: &mut Scope,
+    ) -> Option<(Vec<NodeId>, HashMap<String, Dim>)> {
+        let c = split_args(args);
+        if !c.kw.is_empty() || !c.flags.is_empty() || c.pos.len() != params.len() {
+            let sig: Vec<String> = params.iter().map(|(n, s)| format!("{n}: {s}")).collect();
+            cx.error(
+                name.span(),
+                format!(
+                    "{what} takes {} argument(s) ({}), got {}",
+                    params.len(),
+                    sig.join(", "),
+                    args.len()
+                ),
+            );
+            return None;
+        }
+        let mut dims = HashMap::new();
+        let mut inputs = Vec::new();
+        let mut ok = true;
+        for ((pname, pshape), ae) in params.iter().zip(&c.pos) {
+            let Some(v) = self.expr(cx, ae, scope) else {
+                ok = false;
+                continue;
+            };
+            let t = self.tensor(v, ae.start());
+            let actual = self.graph.shape(t).clone();
+            if !unify(pshape, &actual, &mut dims) {
+                cx.error_range(
+                    ae.start(),
+                    ae.end(),
+                    format!("argument `{pname}` of {what} must be {pshape}, but `{ae}` is {actual}"),
+                );
+                ok = false;
+                continue;
+            }
+            inputs.push(t);
+        }
+        ok.then_some((inputs, dims))
+    }
+
     /// `enc.forward(x)`: a function of a sub-model, inlined with the sub-model's parameters.
     fn method_call(
         &mut self,
@@ -1261,49 +1276,8 @@ impl<'a> Lowerer<'a> {
     ) -> Option<Val> {
         let sig = &self.ctx.env.customs[k];
         let fname = name.to_string();
-        let c = split_args(args);
-        if !c.kw.is_empty() || !c.flags.is_empty() || c.pos.len() != sig.args.len() {
-            cx.error(
-                name.span(),
-                format!(
-                    "custom op `{fname}` takes {} argument(s) ({}), got {}",
-                    sig.args.len(),
-                    sig.args
-                        .iter()
-                        .map(|(n, s)| format!("{n}: {s}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    args.len()
-                ),
-            );
-            return None;
-        }
-        let mut dims = HashMap::new();
-        let mut inputs = Vec::new();
-        let mut ok = true;
-        for ((pname, pshape), ae) in sig.args.iter().zip(&c.pos) {
-            let Some(v) = self.expr(cx, ae, scope) else {
-                ok = false;
-                continue;
-            };
-            let t = self.tensor(v, ae.start());
-            let actual = self.graph.shape(t).clone();
-            if !unify(pshape, &actual, &mut dims) {
-                cx.error_range(
-                    ae.start(),
-                    ae.end(),
-                    format!(
-                        "argument `{pname}` of custom op `{fname}` must be {pshape}, but `{ae}` is {actual}"
-                    ),
-                );
-                ok = false;
-                continue;
-            }
-            inputs.push(t);
-        }
-        if !ok {
-            return None;
-        }
+        let (inputs, dims) =
+            self.typed_args(cx, &format!("custom op `{fname}`"), name, &sig.args, args, scope)?;
         let out = Shape(
             sig.ret
                 .0
