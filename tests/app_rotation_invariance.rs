@@ -3,7 +3,9 @@
 #[path = "../examples/rotation_invariance.rs"]
 #[allow(dead_code)]
 mod app;
+mod common;
 
+use common::{vals, worst_diff as worst};
 use shapegrad::prelude::*;
 
 #[test]
@@ -55,26 +57,4 @@ fn derived_gradients_match_the_tape() {
     assert!(worst(&[l], &[lt]) < 1e-12);
     assert!(worst(&to_flat(&g), &to_flat(&gt)) < 1e-12);
     assert!(worst(&gx.as_vec(), &gxt.as_vec()) < 1e-12);
-}
-
-/// Worst relative difference between two flat vectors.
-fn worst(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()).max(1.0))
-        .fold(0.0, f64::max)
-}
-
-/// Deterministic pseudo-random values in [lo, hi).
-fn vals(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
-        })
-        .collect()
 }
