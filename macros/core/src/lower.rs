@@ -205,6 +205,13 @@ impl<'a> Lowerer<'a> {
         id
     }
 
+    /// Lowers an operand that must be a tensor (numbers become constant scalars), with its shape.
+    fn operand(&mut self, cx: &Ctxt, e: &Expr, scope: &mut Scope) -> Option<(NodeId, Shape)> {
+        let v = self.expr(cx, e, scope)?;
+        let x = self.tensor(v, e.start());
+        Some((x, self.graph.shape(x).clone()))
+    }
+
     /// A tensor operand: numbers become constant scalars.
     fn tensor(&mut self, v: Val, span: Span) -> NodeId {
         match v {
@@ -591,9 +598,7 @@ impl<'a> Lowerer<'a> {
                     return None;
                 }
                 let xe = c.pos[0];
-                let xv = self.expr(cx, xe, scope)?;
-                let x = self.tensor(xv, xe.start());
-                let xs = self.graph.shape(x).clone();
+                let (x, xs) = self.operand(cx, xe, scope)?;
                 let axes = self.reduce_axes(cx, &c, xe, &xs)?;
                 if !ok {
                     return None;
@@ -624,9 +629,7 @@ impl<'a> Lowerer<'a> {
                     return None;
                 }
                 let xe = c.pos[0];
-                let xv = self.expr(cx, xe, scope)?;
-                let x = self.tensor(xv, xe.start());
-                let xs = self.graph.shape(x).clone();
+                let (x, xs) = self.operand(cx, xe, scope)?;
                 if xs.is_scalar() {
                     cx.error(
                         name.span(),
