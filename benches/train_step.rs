@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use shapegrad::__private::dfdx::tensor::Cache as _;
 use shapegrad::params::sgd_step_on_device;
 use shapegrad::prelude::*;
 
@@ -76,31 +77,42 @@ fn data<const I: usize, const O: usize>(
 
 macro_rules! bench_model {
     ($name:expr, $Model:ident, $i:expr, $o:expr, $b:expr, $flops:expr, $warm:expr, $reps:expr) => {{
-        let dev = Cpu::default();
-        let (x, y) = data::<$i, $o>(&dev, $b);
-        let mut derived: $Model<f32, Cpu> = $Model::new(&dev, 1);
-        let mut taped: $Model<f32, Cpu> = $Model::new(&dev, 1);
-        // Interleave the two so machine noise hits both alike.
-        let mut sd = Vec::new();
-        let mut st = Vec::new();
-        for round in 0..5 {
-            sd.push(time_us(if round == 0 { $warm } else { 1 }, $reps, || {
-                let (_, g) = derived.loss_and_grad(&x, &y).unwrap();
-                sgd_step_on_device(&mut derived, &g, 0.01).unwrap();
-            }));
-            st.push(time_us(if round == 0 { $warm } else { 1 }, $reps, || {
-                let (_, g, _) = taped.loss_tape(&x, &y).unwrap();
-                sgd_step_on_device(&mut taped, &g, 0.01).unwrap();
-            }));
+        if selected($name) {
+            let dev = Cpu::default();
+            if std::env::var_os("SHAPEGRAD_BENCH_CACHE").is_some() {
+                dev.enable_cache();
+            }
+            let (x, y) = data::<$i, $o>(&dev, $b);
+            let mut derived: $Model<f32, Cpu> = $Model::new(&dev, 1);
+            let mut taped: $Model<f32, Cpu> = $Model::new(&dev, 1);
+            // Interleave the two so machine noise hits both alike.
+            let mut sd = Vec::new();
+            let mut st = Vec::new();
+            for round in 0..5 {
+                sd.push(time_us(if round == 0 { $warm } else { 1 }, $reps, || {
+                    let (_, g) = derived.loss_and_grad(&x, &y).unwrap();
+                    sgd_step_on_device(&mut derived, &g, 0.01).unwrap();
+                }));
+                st.push(time_us(if round == 0 { $warm } else { 1 }, $reps, || {
+                    let (_, g, _) = taped.loss_tape(&x, &y).unwrap();
+                    sgd_step_on_device(&mut taped, &g, 0.01).unwrap();
+                }));
+            }
+            let (d, t) = (median(sd), median(st));
+            let gflops = $flops / (d * 1e-6) / 1e9;
+            println!(
+                "train_step {} shapegrad_us={d:.1} dfdx_tape_us={t:.1} speedup={:.2} gflops={gflops:.1}",
+                $name,
+                t / d
+            );
         }
-        let (d, t) = (median(sd), median(st));
-        let gflops = $flops / (d * 1e-6) / 1e9;
-        println!(
-            "train_step {} shapegrad_us={d:.1} dfdx_tape_us={t:.1} speedup={:.2} gflops={gflops:.1}",
-            $name,
-            t / d
-        );
     }};
+}
+
+/// Whether the command line (`cargo bench --bench train_step -- FILTER…`) selects `name`.
+fn selected(name: &str) -> bool {
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
 }
 
 /// Macro expansion time of a model with `n` chained ops.
@@ -160,6 +172,8 @@ fn main() {
         2,
         5
     );
-    expansion(20);
-    expansion(200);
+    if selected("compile") {
+        expansion(20);
+        expansion(200);
+    }
 }

@@ -19,6 +19,7 @@ pub mod gradcheck;
 pub mod hessian;
 pub mod init;
 pub mod io;
+pub mod kernels;
 pub mod ops;
 pub mod optim;
 pub mod params;

@@ -36,6 +36,11 @@ pub enum Binary {
     Sub,
     Mul,
     Div,
+    /// `(y, g) ↦ g · (1 − y²)`: tanh's VJP from its output, one fused pass instead of four ops.
+    /// Appears only in derived gradients.
+    TanhVjp,
+    /// `(y, g) ↦ g · y · (1 − y)`: sigmoid's VJP from its output. Only in derived gradients.
+    SigmoidVjp,
 }
 
 /// A scalar known at compile time up to run-time dims: `c / (d1 * d2 * …)`. `mean` over a batch
@@ -51,6 +56,13 @@ impl Scalar {
         Scalar {
             c,
             inv_dims: Vec::new(),
+        }
+    }
+    /// The product `self · other`.
+    pub fn times(&self, other: &Scalar) -> Scalar {
+        Scalar {
+            c: self.c * other.c,
+            inv_dims: self.inv_dims.iter().chain(&other.inv_dims).cloned().collect(),
         }
     }
 }
@@ -220,8 +232,27 @@ impl Graph {
     pub fn sub(&mut self, x: NodeId, y: NodeId) -> NodeId {
         self.binary(Binary::Sub, x, y)
     }
+    /// `x * y`; a constant operand (a fill, possibly scaled and broadcast, as derived seeds
+    /// are) becomes a [`Op::Scale`] of the other, so `mean`'s and `mse`'s seeds cost no ops.
     pub fn mul(&mut self, x: NodeId, y: NodeId) -> NodeId {
+        if let Some(c) = self.constant(y) {
+            return self.scale(x, c);
+        }
+        if let Some(c) = self.constant(x) {
+            return self.scale(y, c);
+        }
         self.binary(Binary::Mul, x, y)
+    }
+    /// The value of `id` when every entry is one compile-time scalar: a fill, a scale of one,
+    /// or a broadcast of one.
+    fn constant(&self, id: NodeId) -> Option<Scalar> {
+        let node = &self.nodes[id];
+        match &node.op {
+            Op::Fill(c) => Some(Scalar::lit(*c)),
+            Op::Scale(s) => self.constant(node.inputs[0]).map(|c| c.times(s)),
+            Op::Broadcast(_) => self.constant(node.inputs[0]),
+            _ => None,
+        }
     }
     pub fn div(&mut self, x: NodeId, y: NodeId) -> NodeId {
         self.binary(Binary::Div, x, y)
@@ -229,7 +260,20 @@ impl Graph {
     pub fn neg(&mut self, x: NodeId) -> NodeId {
         self.unary(Unary::Neg, x)
     }
+    /// `x * s`; a scale of a scale is one scale, a literal fill is scaled at compile time.
     pub fn scale(&mut self, x: NodeId, s: Scalar) -> NodeId {
+        match &self.nodes[x].op {
+            Op::Scale(inner) => {
+                let s = inner.times(&s);
+                let x = self.nodes[x].inputs[0];
+                return self.scale(x, s);
+            }
+            Op::Fill(c) if s.inv_dims.is_empty() => {
+                let (c, shape, span) = (c * s.c, self.shape(x).clone(), self.span(x));
+                return self.fill(shape, c, span);
+            }
+            _ => {}
+        }
         let sh = self.shape(x).clone();
         let sp = self.span(x);
         self.push(Op::Scale(s), vec![x], sh, sp)

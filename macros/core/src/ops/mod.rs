@@ -27,7 +27,7 @@ pub fn emit(node: &Node, args: &[TokenStream], cx: &EmitCx) -> TokenStream {
         Op::Input(_) | Op::Param(_) | Op::Fill(_) | Op::StopGrad | Op::EqMask => leaf::emit(node, args, cx),
         Op::Unary(u) => unary::emit(*u, &args[0], cx),
         Op::Scale(_) | Op::AddScalar(_) | Op::PowScalar(_) => scalar::emit(node, &args[0], cx),
-        Op::Binary(b) => binary::emit(*b, &args[0], &args[1]),
+        Op::Binary(b) => binary::emit(*b, &args[0], &args[1], cx),
         Op::MatMul => matmul::emit(&args[0], &args[1]),
         Op::Sum(_) | Op::Max(_) => reduce::emit(node, &args[0], cx),
         Op::Broadcast(axes) => broadcast::emit(node, axes, &args[0], cx),

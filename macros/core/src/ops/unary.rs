@@ -1,7 +1,7 @@
 //! Elementwise one-input ops: shape unchanged. One line each for forward and VJP.
 
 use crate::emit::EmitCx;
-use crate::ir::{Graph, Node, NodeId, Unary};
+use crate::ir::{Binary, Graph, Node, NodeId, Unary};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -33,6 +33,8 @@ pub fn emit(u: Unary, a: &TokenStream, cx: &EmitCx) -> TokenStream {
         Unary::Abs => quote!((#a).abs()),
         Unary::Sin => quote!((#a).sin()),
         Unary::Cos => quote!((#a).cos()),
+        // dfdx's f32 tanh is libm's scalar `tanhf`; the runtime's kernel vectorizes on CPU.
+        Unary::Tanh if !cx.taped => quote!(#rt::kernels::tanh(#a)),
         Unary::Tanh => quote!((#a).tanh()),
         Unary::Sigmoid => quote!((#a).sigmoid()),
         Unary::Relu => quote!((#a).relu()),
@@ -70,20 +72,9 @@ pub fn vjp(gr: &mut Graph, u: Unary, y: NodeId, node: &Node, g: NodeId) -> Vec<O
             let gs = gr.mul(g, s);
             gr.neg(gs)
         }
-        // d tanh = 1 - y²
-        Unary::Tanh => {
-            let y2 = gr.unary(Unary::Square, y);
-            let ny2 = gr.neg(y2);
-            let d = gr.add_scalar(ny2, 1.0);
-            gr.mul(g, d)
-        }
-        // d sigmoid = y (1 - y)
-        Unary::Sigmoid => {
-            let ny = gr.neg(y);
-            let one_minus = gr.add_scalar(ny, 1.0);
-            let d = gr.mul(y, one_minus);
-            gr.mul(g, d)
-        }
+        // d tanh = 1 - y², d sigmoid = y (1 - y): each one fused kernel on the saved output.
+        Unary::Tanh => gr.binary(Binary::TanhVjp, y, g),
+        Unary::Sigmoid => gr.binary(Binary::SigmoidVjp, y, g),
         Unary::Relu => {
             let s = gr.unary(Unary::Step, x);
             gr.mul(g, s)
