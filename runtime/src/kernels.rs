@@ -13,7 +13,7 @@ use std::any::Any;
 
 use dfdx::shapes::{Dtype, HasShape, Shape};
 use dfdx::tensor::{Cpu, Tensor, TensorFromVec};
-use dfdx::tensor_ops::Device;
+use dfdx::tensor_ops::{Device, ReshapeTo};
 use rayon::prelude::*;
 
 /// Entries per rayon task; below two chunks a kernel runs on the calling thread.
@@ -79,12 +79,13 @@ fn cpu_map<S: Shape, E: Dtype, D: Device<E>>(
         kernel: fn(&mut [F], &[F]),
     ) -> Option<Tensor<S, E, D>> {
         let a = (a as &dyn Any).downcast_ref::<Tensor<S, F, Cpu>>()?;
-        let mut out = a.as_vec();
+        let mut out = host_copy(a);
         let other = b.map(|b| {
-            (b as &dyn Any)
-                .downcast_ref::<Tensor<S, F, Cpu>>()
-                .expect("both operands share one type")
-                .as_vec()
+            host_copy(
+                (b as &dyn Any)
+                    .downcast_ref::<Tensor<S, F, Cpu>>()
+                    .expect("both operands share one type"),
+            )
         });
         let other = other.as_deref().unwrap_or(&[]);
         if out.len() >= 2 * PAR_CHUNK {
@@ -105,14 +106,18 @@ fn cpu_map<S: Shape, E: Dtype, D: Device<E>>(
     run::<S, f32, E, D>(a, b, f32_kernel).or_else(|| run::<S, f64, E, D>(a, b, f64_kernel))
 }
 
-/// [`tanh_f32`] over a slice. Plain multiply-adds (no `mul_add`: on baseline x86-64 that is
-/// a libm call), which the compiler vectorizes.
-fn tanh_f32_slice(v: &mut [f32]) {
-    v.iter_mut().for_each(|a| *a = tanh_f32(*a));
+/// The entries of `t` in row-major order: one `memcpy` when `t` is laid out contiguously (a
+/// reshape to its own shape is free then, and makes views contiguous otherwise).
+fn host_copy<S: Shape, F: Dtype>(t: &Tensor<S, F, Cpu>) -> Vec<F> {
+    let t = t.clone().reshape_like(t.shape());
+    let mut buf = vec![F::default(); t.shape().num_elements()];
+    t.copy_into(&mut buf);
+    buf
 }
 
 /// Eigen's `generic_fast_tanh_float`: odd degree-13 numerator over even degree-6 denominator,
-/// inputs clamped to ±7.905, the identity below 4e-4. Branch-free, so loops of it vectorize.
+/// inputs clamped to ±7.905, the identity below 4e-4. Branch-free plain multiply-adds (no
+/// `mul_add`: on baseline x86-64 that is a libm call), so loops of it vectorize.
 #[inline(always)]
 fn tanh_f32(x: f32) -> f32 {
     const CLAMP: f32 = 7.905_311;

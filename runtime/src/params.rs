@@ -9,9 +9,9 @@
 //! Gradient structs implement [`Params`] too (same names, same shapes), so everything that works
 //! on parameters works on gradients.
 
-use dfdx::shapes::{Dtype, Shape};
+use dfdx::shapes::{Dtype, HasShape, Shape};
 use dfdx::tensor::Tensor;
-use dfdx::tensor_ops::Device;
+use dfdx::tensor_ops::{Device, ReshapeTo};
 
 use crate::error::{Error, Result};
 
@@ -163,8 +163,13 @@ pub fn sgd_step_on_device<E: Dtype, D: Device<E>, M: Model<E, D>>(
     struct Step(f64);
     impl<E: Dtype, D: Device<E>> TensorPairVisitor<E, D> for Step {
         fn visit<S: Shape>(&mut self, _: &str, p: &mut Tensor<S, E, D>, g: &Tensor<S, E, D>) -> Result<()> {
-            let lr = E::from_f64(self.0).unwrap_or_default();
-            *p = p.clone() - g.clone() * lr;
+            // One in-place pass (dfdx's axpy) instead of a scale and a subtraction, each
+            // allocating. axpy needs equal strides: reshaping a tensor to its own shape is free
+            // when it is contiguous and makes views (transposed or broadcast gradients) so.
+            let shape = *p.shape();
+            *p = p.clone().reshape_like(&shape);
+            let g = g.clone().reshape_like(&shape);
+            p.axpy(1.0, &g, -self.0);
             Ok(())
         }
     }
