@@ -12,6 +12,7 @@ shapegrad::model! {
         fn loss(x: [B, 3], y: [B, 1]) -> [] {
             let h = tanh(x @ w1 + b1);
             mean(square(h @ w2 + b2 - y)) + 0.01 * sum(square(w1)) + mean(softplus(h))
+                + mean(sigmoid(x @ w1 - b1))
         }
     }
 
