@@ -91,6 +91,40 @@ mod tests {
     }
 
     #[test]
+    fn a_constant_seed_folds_into_one_scale() {
+        // mean(square(x)) over a run-time batch: seed 1, times 1/B, broadcast, times 2x.
+        let batch = Dim {
+            kind: crate::shape::DimKind::Runtime("B".into()),
+            name: Some("B".into()),
+        };
+        let mut g = Graph::default();
+        let x = g.push(
+            Op::Input(0),
+            vec![],
+            Shape(vec![batch.clone()]),
+            Span::call_site(),
+        );
+        let sq = g.unary(Unary::Square, x);
+        let s = g.sum(sq, vec![0]);
+        let inv_b = crate::ir::Scalar {
+            c: 1.0,
+            inv_dims: vec![batch.clone()],
+        };
+        let mean = g.scale(s, inv_b);
+        let gx = grad(&mut g, mean, &[x])[0];
+        // The gradient is x scaled once by 2/B: no fill, broadcast or multiply on its path.
+        let node = &g.nodes[gx];
+        assert_eq!(node.inputs, vec![x]);
+        assert_eq!(
+            node.op,
+            Op::Scale(crate::ir::Scalar {
+                c: 2.0,
+                inv_dims: vec![batch]
+            })
+        );
+    }
+
+    #[test]
     fn stop_grad_cuts_and_unreached_leaves_get_zeros() {
         let mut g = Graph::default();
         let x = g.push(Op::Input(0), vec![], vec_shape(), Span::call_site());
