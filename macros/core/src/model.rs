@@ -609,5 +609,26 @@ pub fn fallback(def: &crate::ast::ModelDef) -> TokenStream {
             pub fn new(dev: &D, seed: u64) -> Self { let _ = (#rt::ops::scalar::<E>, dev, seed); panic!("this model did not compile") }
             #(#methods)*
         }
+        // The traits the real model implements, so code using it through trait bounds
+        // (`Trainer`, optimizers, checkpoints) type-checks too. Never run: the crate fails.
+        impl<#gimp> ::core::clone::Clone for #name<#guse> {
+            fn clone(&self) -> Self { Self(::core::marker::PhantomData) }
+        }
+        impl<#gimp> ::core::clone::Clone for #grads_name<#guse> {
+            fn clone(&self) -> Self { Self(::core::marker::PhantomData) }
+        }
+        impl<#gimp> #rt::Params<E, D> for #name<#guse> {
+            fn visit_params<V: #rt::TensorVisitor<E, D>>(&self, _: &str, _: &mut V) -> #rt::Result<()> { panic!("this model did not compile") }
+            fn visit_params_mut<V: #rt::TensorVisitorMut<E, D>>(&mut self, _: &str, _: &mut V) -> #rt::Result<()> { panic!("this model did not compile") }
+        }
+        impl<#gimp> #rt::Params<E, D> for #grads_name<#guse> {
+            fn visit_params<V: #rt::TensorVisitor<E, D>>(&self, _: &str, _: &mut V) -> #rt::Result<()> { panic!("this model did not compile") }
+            fn visit_params_mut<V: #rt::TensorVisitorMut<E, D>>(&mut self, _: &str, _: &mut V) -> #rt::Result<()> { panic!("this model did not compile") }
+        }
+        impl<#gimp> #rt::Model<E, D> for #name<#guse> {
+            type Grads = #grads_name<#guse>;
+            fn zero_grads(&self) -> Self::Grads { panic!("this model did not compile") }
+            fn visit_with_grads<V: #rt::TensorPairVisitor<E, D>>(&mut self, _: &Self::Grads, _: &str, _: &mut V) -> #rt::Result<()> { panic!("this model did not compile") }
+        }
     }
 }
