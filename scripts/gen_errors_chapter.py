@@ -46,6 +46,7 @@ GROUPS = [
     ]),
     ("How errors are reported", [
         ("many_errors_at_once", "Errors are accumulated: every mistake in the model is reported in one build."),
+        ("nesting_too_deep", "Expressions nest at most 500 levels (calls, parentheses, unary minus, operator chains): every stage of the compiler recurses over the expression tree, and a few thousand levels would overflow rustc's stack and crash it. The limit is reported at the token that crosses it; split such expressions with `let`."),
         ("stub_prevents_secondary_errors", "After an error the macro still emits the model's type with its methods (as stubs), so code that uses the model does not drown the real error in secondary ones."),
     ]),
 ]

@@ -7,6 +7,40 @@ use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::{braced, bracketed, parenthesized, Attribute, Ident, LitFloat, LitInt, Token, Visibility};
 
+/// Expressions nested deeper than this (parentheses, calls, unary minus, or a long chain of
+/// binary operators, which builds a deep tree too) are refused with an error: the parser and
+/// every later stage recurse over the tree, and the compiler's 8 MiB stack overflows at a few
+/// thousand levels, which would crash rustc instead of reporting anything.
+pub const MAX_NESTING: usize = 500;
+
+thread_local! {
+    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// One level of expression nesting, released when dropped.
+struct Nesting;
+
+impl Nesting {
+    fn enter(span: Span) -> syn::Result<Nesting> {
+        NESTING.with(|n| {
+            if n.get() >= MAX_NESTING {
+                return Err(syn::Error::new(
+                    span,
+                    format!("expression nested more than {MAX_NESTING} levels deep; split it with `let`"),
+                ));
+            }
+            n.set(n.get() + 1);
+            Ok(Nesting)
+        })
+    }
+}
+
+impl Drop for Nesting {
+    fn drop(&mut self) {
+        NESTING.with(|n| n.set(n.get() - 1));
+    }
+}
+
 mod kw {
     syn::custom_keyword!(dims);
     syn::custom_keyword!(params);
@@ -328,11 +362,14 @@ fn peek_binop(input: ParseStream) -> Option<(BinOp, u8)> {
 /// Precedence climbing: parses operators binding tighter than `min`.
 pub fn parse_expr(input: ParseStream, min: u8) -> syn::Result<Expr> {
     let mut lhs = parse_unary(input)?;
+    // Each operator folded into `lhs` deepens its tree by one.
+    let mut levels = Vec::new();
     while let Some((op, prec)) = peek_binop(input) {
         if prec <= min {
             break;
         }
         let op_span = input.span();
+        levels.push(Nesting::enter(op_span)?);
         let tt: proc_macro2::TokenTree = input.parse()?;
         let _ = tt;
         let rhs = parse_expr(input, prec)?;
@@ -347,6 +384,7 @@ pub fn parse_expr(input: ParseStream, min: u8) -> syn::Result<Expr> {
 }
 
 fn parse_unary(input: ParseStream) -> syn::Result<Expr> {
+    let _level = Nesting::enter(input.span())?;
     if input.peek(Token![-]) {
         let t: Token![-] = input.parse()?;
         let inner = parse_unary(input)?;
