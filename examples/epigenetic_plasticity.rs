@@ -57,6 +57,9 @@ pub struct Config {
     pub n_test: usize,
     /// Hidden units of each random teacher.
     pub teacher_hidden: usize,
+    /// Both teachers look only at the first `relevant` input coordinates (the rest is noise), so
+    /// the two tasks compete for the trunk units that read the same few inputs.
+    pub relevant: usize,
     /// Gain inside the teacher's tanh (large: sharp, nearly piecewise-linear boundaries).
     pub teacher_gain: f64,
     /// Minibatch size.
@@ -73,8 +76,6 @@ pub struct Config {
     pub eval_every: usize,
     /// Methylation scale κ: an entry whose importance share Ω reaches κ is 63 % methylated.
     pub kappa: f64,
-    /// Time constant (steps) of the synaptic trace ḡ that feeds importance.
-    pub tau: f64,
 }
 
 impl Config {
@@ -85,15 +86,15 @@ impl Config {
             n_train: 4000,
             n_test: 2000,
             teacher_hidden: 4,
-            teacher_gain: 1.0,
+            teacher_gain: 3.0,
+            relevant: 10,
             batch: 32,
             lr: 0.1,
             steps_a: 3000,
             max_steps_b: 8000,
-            target_b: 0.9,
+            target_b: 0.95,
             eval_every: 20,
-            kappa: 1.0,
-            tau: 50.0,
+            kappa: 3000.0,
         }
     }
     /// The test's run.
@@ -119,6 +120,7 @@ impl Config {
                 "n_test" => self.n_test = f as usize,
                 "teacher_hidden" => self.teacher_hidden = f as usize,
                 "teacher_gain" => self.teacher_gain = f,
+                "relevant" => self.relevant = f as usize,
                 "batch" => self.batch = f as usize,
                 "lr" => self.lr = f,
                 "steps_a" => self.steps_a = f as usize,
@@ -126,7 +128,6 @@ impl Config {
                 "target" => self.target_b = f,
                 "eval_every" => self.eval_every = f as usize,
                 "kappa" => self.kappa = f,
-                "tau" => self.tau = f,
                 _ => return Err(bad()),
             }
         }
@@ -208,9 +209,12 @@ pub struct Teacher {
 
 impl Teacher {
     /// Teacher `task` of `seed`, with `k` hidden units.
-    pub fn new(seed: u64, task: usize, k: usize, gain: f64) -> Self {
+    pub fn new(seed: u64, task: usize, k: usize, gain: f64, relevant: usize) -> Self {
         let mut r = Rng::new(seed * 7919 + task as u64 * 104_729 + 17);
-        let u = (0..k).map(|_| std::array::from_fn(|_| r.normal())).collect();
+        let norm = (relevant as f64).sqrt();
+        let u = (0..k)
+            .map(|_| std::array::from_fn(|i| if i < relevant { r.normal() / norm } else { 0.0 }))
+            .collect();
         let s = (0..k).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
         Self { u, s, gain }
     }
@@ -220,7 +224,7 @@ impl Teacher {
             .u
             .iter()
             .zip(&self.s)
-            .map(|(u, s)| s * (u.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() * self.gain / (N_IN as f64).sqrt()).tanh())
+            .map(|(u, s)| s * (u.iter().zip(x).map(|(a, b)| a * b).sum::<f64>() * self.gain).tanh())
             .sum();
         usize::from(z > 0.0)
     }
@@ -263,30 +267,29 @@ fn accuracy(net: &Net, task: usize, t: &Task) -> shapegrad::Result<f64> {
     Ok(ok as f64 / t.yt.len() as f64)
 }
 
-/// Methylation state of every entry, in `to_flat` order, with its importance Ω and the synaptic
-/// trace ḡ (the gradient averaged over the last ~τ steps) that feeds it.
+/// Methylation state of every trunk entry, in `to_flat` order, with its importance Ω.
 struct Methylation {
-    trace: Vec<f64>,
     omega: Vec<f64>,
     m: Vec<f64>,
     kappa: f64,
-    tau: f64,
     monotone: bool,
 }
 
 impl Methylation {
-    fn new(n: usize, kappa: f64, tau: f64) -> Self {
-        Self { trace: vec![0.0; n], omega: vec![0.0; n], m: vec![0.0; n], kappa, tau, monotone: true }
+    fn new(n: usize, kappa: f64) -> Self {
+        Self { omega: vec![0.0; n], m: vec![0.0; n], kappa, monotone: true }
     }
-    /// Credits each entry its first-order share of this step's loss decrease, η₀(1 − m)ḡ² (scaled
-    /// by the number of entries, so that the mean of Ω is the loss decrease itself), then
-    /// re-methylates.
-    fn update(&mut self, g: &[f64], lr: f64) {
-        let n = self.m.len() as f64;
-        let a = 1.0 / self.tau;
-        for (((t, o), m), g) in self.trace.iter_mut().zip(&mut self.omega).zip(&mut self.m).zip(g) {
-            *t += a * (g - *t);
-            *o += n * lr * (1.0 - *m) * *t * *t;
+    /// One step: `gate` ∈ [0, 1] units of importance per entry are shared out in proportion to
+    /// g² (the empirical Fisher information of the step's minibatch), then every entry is
+    /// re-methylated, m = 1 − exp(−Ω/κ).
+    fn update(&mut self, g: &[f64], gate: f64) {
+        let total: f64 = g.iter().map(|g| g * g).sum();
+        if total <= 0.0 || gate <= 0.0 {
+            return;
+        }
+        let scale = gate * self.m.len() as f64 / total;
+        for ((o, m), g) in self.omega.iter_mut().zip(&mut self.m).zip(g) {
+            *o += scale * g * g;
             let new = 1.0 - (-*o / self.kappa).exp();
             self.monotone &= new >= *m && (0.0..1.0).contains(&new);
             *m = new;
@@ -302,7 +305,7 @@ fn arm(cfg: &Config, seed: u64, tasks: &[Task; 2], methylate: bool) -> shapegrad
     // Only the shared trunk is methylated (see the module docs): the heads come after it.
     let trunk: Vec<_> = infos.iter().filter(|i| !TASK_HEADS.contains(&i.name.as_str())).cloned().collect();
     let n_trunk: usize = trunk.iter().map(|i| i.numel()).sum();
-    let mut meth = Methylation::new(n_trunk, cfg.kappa, cfg.tau);
+    let mut meth = Methylation::new(n_trunk, cfg.kappa);
     let mut opt = Sgd::new(cfg.lr);
     let mut curve = Vec::new();
     let mut m_after_a = Vec::new();
@@ -335,9 +338,11 @@ fn arm(cfg: &Config, seed: u64, tasks: &[Task; 2], methylate: bool) -> shapegrad
                 }
                 let x = shapegrad::data::batch_from_rows(&dev, &t.x, idx)?;
                 let y = shapegrad::data::batch_from_rows(&dev, &t.y, idx)?;
-                let (_, g) = if phase == 0 { net.loss_a_and_grad(&x, &y)? } else { net.loss_b_and_grad(&x, &y)? };
+                let (loss, g) = if phase == 0 { net.loss_a_and_grad(&x, &y)? } else { net.loss_b_and_grad(&x, &y)? };
                 if methylate {
-                    meth.update(&to_flat(&g)[..n_trunk], cfg.lr);
+                    // Consolidation follows learning: the gate is 0 at chance (loss ln 2), 1 at zero loss.
+                    let gate = (1.0 - f64::from(loss) / std::f64::consts::LN_2).clamp(0.0, 1.0);
+                    meth.update(&to_flat(&g)[..n_trunk], gate);
                     let mut off = 0;
                     for info in &trunk {
                         let n = info.numel();
@@ -381,7 +386,7 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
     let mut seeds = Vec::new();
     for &seed in &cfg.seeds {
         let tasks: [Task; 2] = std::array::from_fn(|task| {
-            let teacher = Teacher::new(seed, task, cfg.teacher_hidden, cfg.teacher_gain);
+            let teacher = Teacher::new(seed, task, cfg.teacher_hidden, cfg.teacher_gain, cfg.relevant);
             let (x, y) = dataset(&teacher, cfg.n_train, seed * 4 + task as u64 * 2 + 1);
             let (xt, yt) = dataset(&teacher, cfg.n_test, seed * 4 + task as u64 * 2 + 2);
             let xt = shapegrad::data::tensor_from_rows(&dev, &xt);

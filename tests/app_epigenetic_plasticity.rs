@@ -8,7 +8,7 @@ mod app;
 
 #[test]
 fn teachers_differ_and_labels_are_balanced() {
-    let (a, b) = (app::Teacher::new(0, 0, 4, 3.0), app::Teacher::new(0, 1, 4, 3.0));
+    let (a, b) = (app::Teacher::new(0, 0, 4, 3.0, 20), app::Teacher::new(0, 1, 4, 3.0, 20));
     let (xa, ya) = app::dataset(&a, 2000, 1);
     let agree = xa
         .iter()
