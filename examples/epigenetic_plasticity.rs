@@ -484,15 +484,34 @@ fn main() -> shapegrad::Result<()> {
         r.seeds.len(),
         unreached
     );
+    let forgetting = |a: &dyn Fn(&SeedResult) -> &Arm| mean(&|s| a(s).acc_a_before - a(s).acc_a_after);
+    println!(
+        "task-A forgetting while learning B (A₀ − A): plain {:.1} points, methylated {:.1} points",
+        100.0 * forgetting(&|s| &s.sgd),
+        100.0 * forgetting(&|s| &s.methyl)
+    );
+    // The trunk's parameters, in the order of the methylation vector.
+    let trunk: Vec<_> = param_infos(&Net::new(&Cpu::default(), 0))
+        .into_iter()
+        .filter(|i| !TASK_HEADS.contains(&i.name.as_str()))
+        .collect();
     for (when, pick) in [("after A", 0), ("after B", 1)] {
-        let all: Vec<f64> = r
-            .seeds
-            .iter()
-            .flat_map(|s| if pick == 0 { &s.methyl.m_after_a } else { &s.methyl.m_after_b }.iter().copied())
-            .collect();
+        fn pick_m(s: &SeedResult, pick: usize) -> &[f64] {
+            if pick == 0 { &s.methyl.m_after_a } else { &s.methyl.m_after_b }
+        }
+        let ms = |s| pick_m(s, pick);
+        let all: Vec<f64> = r.seeds.iter().flat_map(|s| ms(s).iter().copied()).collect();
         let frac = |lo: f64| 100.0 * all.iter().filter(|&&v| v > lo).count() as f64 / all.len() as f64;
+        let mut per_param = String::new();
+        let mut off = 0;
+        for info in &trunk {
+            let n = info.numel();
+            let sum: f64 = r.seeds.iter().map(|s| ms(s)[off..off + n].iter().sum::<f64>()).sum();
+            per_param += &format!(" {} {:.3}", info.name, sum / (n * r.seeds.len()) as f64);
+            off += n;
+        }
         println!(
-            "methylation {when} (all seeds): mean {:.3}, > 0.5: {:.1}%, > 0.9: {:.1}%, < 0.1: {:.1}%",
+            "methylation {when} (all seeds): mean {:.3}, > 0.5: {:.1}%, > 0.9: {:.1}%, < 0.1: {:.1}%; mean by parameter:{per_param}",
             all.iter().sum::<f64>() / all.len() as f64,
             frac(0.5),
             frac(0.9),
@@ -515,14 +534,21 @@ fn main() -> shapegrad::Result<()> {
         ],
     )?;
     println!("figure: {}", p.display());
+    // Task A over both phases; task B (an untrained head before) from the switch on. Error
+    // rates on a log scale show the small changes of task A next to task B's large ones.
     let pick = |a: &Arm, which: usize| -> Vec<(f64, f64)> {
-        a.curve.iter().map(|&(s, x, y)| (s as f64, if which == 0 { x } else { y })).collect()
+        a.curve
+            .iter()
+            .filter(|p| which == 0 || p.0 >= cfg.steps_a)
+            .map(|&(s, x, y)| (s as f64, 1.0 - if which == 0 { x } else { y }))
+            .collect()
     };
     let p = plot::line(
         &out,
         "accuracy.svg",
-        &Figure::new(format!("Held-out accuracy, task A then task B from step {} (seed {})", cfg.steps_a, s0.seed))
-            .labels("SGD step", "accuracy"),
+        &Figure::new(format!("Held-out error, task A then task B from step {} (seed {})", cfg.steps_a, s0.seed))
+            .labels("SGD step", "error rate (1 − accuracy)")
+            .log_y(true),
         &[
             Series::new("task A, plain SGD", pick(&s0.sgd, 0)),
             Series::new("task B, plain SGD", pick(&s0.sgd, 1)),
