@@ -76,6 +76,8 @@ pub struct Config {
     pub eval_every: usize,
     /// Methylation scale κ: an entry whose importance share Ω reaches κ is 63 % methylated.
     pub kappa: f64,
+    /// Also run the shuffled-methylation control ([`Rule::Shuffled`]).
+    pub control: bool,
 }
 
 impl Config {
@@ -95,6 +97,7 @@ impl Config {
             target_b: 0.95,
             eval_every: 20,
             kappa: 3000.0,
+            control: true,
         }
     }
     /// The test's run: a third of the training on A (κ scaled with it), fewer seeds, a smaller
@@ -106,6 +109,7 @@ impl Config {
             steps_a: 1000,
             max_steps_b: 4000,
             kappa: 1000.0,
+            control: false,
             ..Self::full()
         }
     }
@@ -129,6 +133,7 @@ impl Config {
                 "target" => self.target_b = f,
                 "eval_every" => self.eval_every = f as usize,
                 "kappa" => self.kappa = f,
+                "control" => self.control = f != 0.0,
                 _ => return Err(bad()),
             }
         }
@@ -169,6 +174,8 @@ pub struct SeedResult {
     pub sgd: Arm,
     /// Methylation-modulated SGD.
     pub methyl: Arm,
+    /// The shuffled control, when `Config::control` is set.
+    pub shuffled: Option<Arm>,
 }
 
 /// Everything `main` prints and plots.
@@ -180,6 +187,8 @@ pub struct Report {
     pub mean_margin: f64,
     /// Standard error of that mean.
     pub margin_sem: f64,
+    /// Mean and standard error of (task-A accuracy after B, shuffled control − plain).
+    pub control_margin: Option<(f64, f64)>,
 }
 
 /// A small deterministic generator (xorshift64*) with Gaussian draws.
@@ -305,8 +314,22 @@ impl Methylation {
     }
 }
 
-/// Trains A then B with one rule; `methylate = false` is plain SGD.
-fn arm(cfg: &Config, seed: u64, tasks: &[Task; 2], methylate: bool) -> shapegrad::Result<Arm> {
+/// A learning rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Plain SGD, m ≡ 0.
+    Plain,
+    /// η_ij = η₀(1 − m_ij).
+    Methylated,
+    /// Control: the same methylation dynamics, but each connection gets the learning-rate scale
+    /// of another connection of the same tensor (a fixed random permutation). Same amount of
+    /// methylation per layer, not aimed at the important connections.
+    Shuffled,
+}
+
+/// Trains A then B with one rule.
+fn arm(cfg: &Config, seed: u64, tasks: &[Task; 2], rule: Rule) -> shapegrad::Result<Arm> {
+    let methylate = rule != Rule::Plain;
     let dev = Cpu::default();
     let mut net: Net = TwoTasks::new(&dev, seed);
     let infos = param_infos(&net);
@@ -314,6 +337,14 @@ fn arm(cfg: &Config, seed: u64, tasks: &[Task; 2], methylate: bool) -> shapegrad
     let trunk: Vec<_> = infos.iter().filter(|i| !TASK_HEADS.contains(&i.name.as_str())).cloned().collect();
     let n_trunk: usize = trunk.iter().map(|i| i.numel()).sum();
     let mut meth = Methylation::new(n_trunk, cfg.kappa);
+    let perms: Vec<Vec<usize>> = trunk
+        .iter()
+        .enumerate()
+        .map(|(j, i)| match rule {
+            Rule::Shuffled => shapegrad::data::shuffled_indices(i.numel(), seed * 100 + j as u64 + 7),
+            _ => (0..i.numel()).collect(),
+        })
+        .collect();
     let mut opt = Sgd::new(cfg.lr);
     let mut curve = Vec::new();
     let mut m_after_a = Vec::new();
@@ -357,9 +388,9 @@ fn arm(cfg: &Config, seed: u64, tasks: &[Task; 2], methylate: bool) -> shapegrad
                     let gate = (1.0 - f64::from(loss) / std::f64::consts::LN_2).clamp(0.0, 1.0);
                     meth.update(&to_flat(&g)[..n_trunk], gate);
                     let mut off = 0;
-                    for info in &trunk {
+                    for (info, perm) in trunk.iter().zip(&perms) {
                         let n = info.numel();
-                        let s = meth.plasticity[off..off + n].to_vec();
+                        let s = perm.iter().map(|&p| meth.plasticity[off + p]).collect();
                         opt.lr_scales_mut().set(info.name.clone(), s);
                         off += n;
                     }
@@ -405,15 +436,25 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
             let xt = shapegrad::data::tensor_from_rows(&dev, &xt);
             Task { x, y, xt, yt }
         });
-        let sgd = arm(cfg, seed, &tasks, false)?;
-        let methyl = arm(cfg, seed, &tasks, true)?;
-        seeds.push(SeedResult { seed, sgd, methyl });
+        let sgd = arm(cfg, seed, &tasks, Rule::Plain)?;
+        let methyl = arm(cfg, seed, &tasks, Rule::Methylated)?;
+        let shuffled = if cfg.control { Some(arm(cfg, seed, &tasks, Rule::Shuffled)?) } else { None };
+        seeds.push(SeedResult { seed, sgd, methyl, shuffled });
     }
-    let d: Vec<f64> = seeds.iter().map(|s| s.methyl.acc_a_after - s.sgd.acc_a_after).collect();
+    let (mean_margin, margin_sem) = mean_sem(seeds.iter().map(|s| s.methyl.acc_a_after - s.sgd.acc_a_after));
+    let control_margin = cfg.control.then(|| {
+        mean_sem(seeds.iter().filter_map(|s| Some(s.shuffled.as_ref()?.acc_a_after - s.sgd.acc_a_after)))
+    });
+    Ok(Report { seeds, mean_margin, margin_sem, control_margin })
+}
+
+/// Mean and standard error of the mean.
+fn mean_sem(d: impl Iterator<Item = f64>) -> (f64, f64) {
+    let d: Vec<f64> = d.collect();
     let n = d.len() as f64;
     let mean = d.iter().sum::<f64>() / n;
     let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    Ok(Report { seeds, mean_margin: mean, margin_sem: (var / n).sqrt() })
+    (mean, (var / n).sqrt())
 }
 
 /// Counts of `v` in `bins` equal bins of [0, 1], as a step outline.
@@ -484,6 +525,24 @@ fn main() -> shapegrad::Result<()> {
         r.seeds.len(),
         unreached
     );
+    if let Some((m, e)) = r.control_margin {
+        let sh: Vec<&Arm> = r.seeds.iter().filter_map(|s| s.shuffled.as_ref()).collect();
+        let n = sh.len() as f64;
+        println!(
+            "control, methylation shuffled within each tensor: task A {:.1}% → {:.1}% (B reached {}/{} seeds, {:.0} steps); − plain: {:+.1} ± {:.1} points",
+            100.0 * sh.iter().map(|a| a.acc_a_before).sum::<f64>() / n,
+            100.0 * sh.iter().map(|a| a.acc_a_after).sum::<f64>() / n,
+            sh.iter().filter(|a| a.reached).count(),
+            sh.len(),
+            sh.iter().map(|a| a.steps_b as f64).sum::<f64>() / n,
+            100.0 * m,
+            100.0 * e
+        );
+        let (d, de) = mean_sem(
+            r.seeds.iter().filter_map(|s| Some(s.methyl.acc_a_after - s.shuffled.as_ref()?.acc_a_after)),
+        );
+        println!("targeted − shuffled methylation: {:+.1} ± {:.1} points", 100.0 * d, 100.0 * de);
+    }
     let forgetting = |a: &dyn Fn(&SeedResult) -> &Arm| mean(&|s| a(s).acc_a_before - a(s).acc_a_after);
     println!(
         "task-A forgetting while learning B (A₀ − A): plain {:.1} points, methylated {:.1} points",
