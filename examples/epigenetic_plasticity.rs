@@ -5,19 +5,23 @@
 //! network carries a methylation level m_ij ∈ [0, 1) that rises with the connection's accumulated
 //! importance and scales its learning rate: η_ij = η₀·(1 − m_ij).
 //!
-//! Importance is the path integral of Synaptic Intelligence (Zenke et al. 2017) taken with the
-//! minibatch gradient: a step Δw = −η₀(1 − m)g lowers the loss by −g·Δw = η₀(1 − m)g² to first
-//! order, and each entry is credited its share of that decrease, so that the shares sum to one
-//! per step: Ω_ij += (1 − m_ij)g_ij² / ⟨(1 − m)g²⟩. The mean of Ω over all entries is therefore
-//! exactly the number of steps taken, and Ω_ij / t is an entry's relative importance. Methylation
-//! is m_ij = 1 − exp(−Ω_ij / κ): monotone in Ω, so it only rises, during task A and task B alike.
+//! Importance is the empirical Fisher information, shared out step by step: each SGD step hands
+//! out γ units of importance per entry in proportion to the squared minibatch gradient,
+//! Ω_ij += γ·N·g_ij² / Σ g², so the mean of Ω grows by exactly γ per step. The gate
+//! γ = 1 − L/ln 2 (clamped to [0, 1], L the minibatch loss) makes consolidation follow learning:
+//! nothing is methylated at chance level. Methylation is m_ij = 1 − exp(−Ω_ij / κ): monotone in
+//! Ω, so it only rises, during task A and task B alike. Only the shared trunk is methylated: a
+//! task's head gets no gradient from the other task, so methylating it would protect nothing and
+//! only slow the head's own learning.
 //!
-//! Two binary classification tasks on the same Gaussian inputs x ∈ ℝ^D, labelled by two different
-//! random teacher networks, share a two-layer trunk; each task has its own head
-//! (task-incremental learning), so task B can only harm task A through the trunk. The network is
-//! trained on A, then on B until its held-out B accuracy reaches a target; the question is how
-//! much of A survives, compared with plain SGD (m ≡ 0) stopped at the same B accuracy. The
-//! per-entry learning rate is the runtime's `LrScales`; the gradients are the macro's.
+//! Two binary classification tasks on the same Gaussian inputs x ∈ ℝ^20, labelled by two different
+//! random teacher networks that read the same 10 input coordinates, share a two-layer trunk; each
+//! task has its own head (task-incremental learning), so task B can only harm task A through the
+//! trunk. The network is trained on A, then on B until its held-out B accuracy reaches a target;
+//! the question is how much of A survives, compared with plain SGD (m ≡ 0) stopped at the same B
+//! accuracy. A control arm shuffles each tensor's methylation among its entries, to separate the
+//! targeting of important connections from the layer-wise amount of methylation. The per-entry
+//! learning rate is the runtime's `LrScales`; the gradients are the macro's.
 //!
 //! `cargo run --release --example epigenetic_plasticity` writes `results/epigenetic_plasticity/`.
 //! Arguments `key=value` override the full configuration (`kappa`, `target`, `lr`, `seeds`, …).
@@ -269,7 +273,12 @@ struct Task {
 }
 
 fn accuracy(net: &Net, task: usize, t: &Task) -> shapegrad::Result<f64> {
-    let z = if task == 0 { net.logits_a(&t.xt)? } else { net.logits_b(&t.xt)? }.as_vec();
+    let z = if task == 0 {
+        net.logits_a(&t.xt)?
+    } else {
+        net.logits_b(&t.xt)?
+    }
+    .as_vec();
     let ok =
         t.yt.iter()
             .enumerate()
@@ -290,7 +299,12 @@ struct Methylation {
 
 impl Methylation {
     fn new(n: usize, kappa: f64) -> Self {
-        Self { omega: vec![0.0; n], plasticity: vec![1.0; n], kappa, monotone: true }
+        Self {
+            omega: vec![0.0; n],
+            plasticity: vec![1.0; n],
+            kappa,
+            monotone: true,
+        }
     }
     /// One step: `gate` ∈ [0, 1] units of importance per entry are shared out in proportion to
     /// g² (the empirical Fisher information of the step's minibatch), then every entry is
@@ -334,7 +348,11 @@ fn arm(cfg: &Config, seed: u64, tasks: &[Task; 2], rule: Rule) -> shapegrad::Res
     let mut net: Net = TwoTasks::new(&dev, seed);
     let infos = param_infos(&net);
     // Only the shared trunk is methylated (see the module docs): the heads come after it.
-    let trunk: Vec<_> = infos.iter().filter(|i| !TASK_HEADS.contains(&i.name.as_str())).cloned().collect();
+    let trunk: Vec<_> = infos
+        .iter()
+        .filter(|i| !TASK_HEADS.contains(&i.name.as_str()))
+        .cloned()
+        .collect();
     let n_trunk: usize = trunk.iter().map(|i| i.numel()).sum();
     let mut meth = Methylation::new(n_trunk, cfg.kappa);
     let perms: Vec<Vec<usize>> = trunk
@@ -382,7 +400,11 @@ fn arm(cfg: &Config, seed: u64, tasks: &[Task; 2], rule: Rule) -> shapegrad::Res
                 }
                 let x = shapegrad::data::batch_from_rows(&dev, &t.x, idx)?;
                 let y = shapegrad::data::batch_from_rows(&dev, &t.y, idx)?;
-                let (loss, g) = if phase == 0 { net.loss_a_and_grad(&x, &y)? } else { net.loss_b_and_grad(&x, &y)? };
+                let (loss, g) = if phase == 0 {
+                    net.loss_a_and_grad(&x, &y)?
+                } else {
+                    net.loss_b_and_grad(&x, &y)?
+                };
                 if methylate {
                     // Consolidation follows learning: the gate is 0 at chance (loss ln 2), 1 at zero loss.
                     let gate = (1.0 - f64::from(loss) / std::f64::consts::LN_2).clamp(0.0, 1.0);
@@ -438,14 +460,32 @@ pub fn run(cfg: &Config) -> shapegrad::Result<Report> {
         });
         let sgd = arm(cfg, seed, &tasks, Rule::Plain)?;
         let methyl = arm(cfg, seed, &tasks, Rule::Methylated)?;
-        let shuffled = if cfg.control { Some(arm(cfg, seed, &tasks, Rule::Shuffled)?) } else { None };
-        seeds.push(SeedResult { seed, sgd, methyl, shuffled });
+        let shuffled = if cfg.control {
+            Some(arm(cfg, seed, &tasks, Rule::Shuffled)?)
+        } else {
+            None
+        };
+        seeds.push(SeedResult {
+            seed,
+            sgd,
+            methyl,
+            shuffled,
+        });
     }
     let (mean_margin, margin_sem) = mean_sem(seeds.iter().map(|s| s.methyl.acc_a_after - s.sgd.acc_a_after));
     let control_margin = cfg.control.then(|| {
-        mean_sem(seeds.iter().filter_map(|s| Some(s.shuffled.as_ref()?.acc_a_after - s.sgd.acc_a_after)))
+        mean_sem(
+            seeds
+                .iter()
+                .filter_map(|s| Some(s.shuffled.as_ref()?.acc_a_after - s.sgd.acc_a_after)),
+        )
     });
-    Ok(Report { seeds, mean_margin, margin_sem, control_margin })
+    Ok(Report {
+        seeds,
+        mean_margin,
+        margin_sem,
+        control_margin,
+    })
 }
 
 /// Mean and standard error of the mean.
@@ -517,7 +557,11 @@ fn main() -> shapegrad::Result<()> {
         100.0 * mean(&|s| s.methyl.acc_b),
         mean(&|s| s.methyl.steps_b as f64)
     );
-    let unreached = r.seeds.iter().filter(|s| !s.sgd.reached || !s.methyl.reached).count();
+    let unreached = r
+        .seeds
+        .iter()
+        .filter(|s| !s.sgd.reached || !s.methyl.reached)
+        .count();
     println!(
         "task-A accuracy after B, methylated − plain: {:+.1} ± {:.1} points (mean ± s.e.m. over {} seeds; {} seed(s) missed the target)",
         100.0 * r.mean_margin,
@@ -539,9 +583,15 @@ fn main() -> shapegrad::Result<()> {
             100.0 * e
         );
         let (d, de) = mean_sem(
-            r.seeds.iter().filter_map(|s| Some(s.methyl.acc_a_after - s.shuffled.as_ref()?.acc_a_after)),
+            r.seeds
+                .iter()
+                .filter_map(|s| Some(s.methyl.acc_a_after - s.shuffled.as_ref()?.acc_a_after)),
         );
-        println!("targeted − shuffled methylation: {:+.1} ± {:.1} points", 100.0 * d, 100.0 * de);
+        println!(
+            "targeted − shuffled methylation: {:+.1} ± {:.1} points",
+            100.0 * d,
+            100.0 * de
+        );
     }
     let forgetting = |a: &dyn Fn(&SeedResult) -> &Arm| mean(&|s| a(s).acc_a_before - a(s).acc_a_after);
     println!(
@@ -556,7 +606,11 @@ fn main() -> shapegrad::Result<()> {
         .collect();
     for (when, pick) in [("after A", 0), ("after B", 1)] {
         fn pick_m(s: &SeedResult, pick: usize) -> &[f64] {
-            if pick == 0 { &s.methyl.m_after_a } else { &s.methyl.m_after_b }
+            if pick == 0 {
+                &s.methyl.m_after_a
+            } else {
+                &s.methyl.m_after_b
+            }
         }
         let ms = |s| pick_m(s, pick);
         let all: Vec<f64> = r.seeds.iter().flat_map(|s| ms(s).iter().copied()).collect();
@@ -565,7 +619,11 @@ fn main() -> shapegrad::Result<()> {
         let mut off = 0;
         for info in &trunk {
             let n = info.numel();
-            let sum: f64 = r.seeds.iter().map(|s| ms(s)[off..off + n].iter().sum::<f64>()).sum();
+            let sum: f64 = r
+                .seeds
+                .iter()
+                .map(|s| ms(s)[off..off + n].iter().sum::<f64>())
+                .sum();
             per_param += &format!(" {} {:.3}", info.name, sum / (n * r.seeds.len()) as f64);
             off += n;
         }
@@ -584,9 +642,13 @@ fn main() -> shapegrad::Result<()> {
     let p = plot::line(
         &out,
         "methylation.svg",
-        &Figure::new(format!("Methylation of the {} connections (seed {})", s0.methyl.m_after_b.len(), s0.seed))
-            .labels("methylation m", "number of entries")
-            .log_y(true),
+        &Figure::new(format!(
+            "Methylation of the {} connections (seed {})",
+            s0.methyl.m_after_b.len(),
+            s0.seed
+        ))
+        .labels("methylation m", "number of entries")
+        .log_y(true),
         &[
             Series::new("after task A", histogram(&s0.methyl.m_after_a, 20)),
             Series::new("after task B", histogram(&s0.methyl.m_after_b, 20)),
@@ -605,9 +667,12 @@ fn main() -> shapegrad::Result<()> {
     let p = plot::line(
         &out,
         "accuracy.svg",
-        &Figure::new(format!("Held-out error, task A then task B from step {} (seed {})", cfg.steps_a, s0.seed))
-            .labels("SGD step", "error rate (1 − accuracy)")
-            .log_y(true),
+        &Figure::new(format!(
+            "Held-out error, task A then task B from step {} (seed {})",
+            cfg.steps_a, s0.seed
+        ))
+        .labels("SGD step", "error rate (1 − accuracy)")
+        .log_y(true),
         &[
             Series::new("task A, plain SGD", pick(&s0.sgd, 0)),
             Series::new("task B, plain SGD", pick(&s0.sgd, 1)),

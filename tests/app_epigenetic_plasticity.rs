@@ -8,7 +8,10 @@ mod app;
 
 #[test]
 fn teachers_differ_and_labels_are_balanced() {
-    let (a, b) = (app::Teacher::new(0, 0, 4, 3.0, 20), app::Teacher::new(0, 1, 4, 3.0, 20));
+    let (a, b) = (
+        app::Teacher::new(0, 0, 4, 3.0, 20),
+        app::Teacher::new(0, 1, 4, 3.0, 20),
+    );
     let (xa, ya) = app::dataset(&a, 2000, 1);
     let agree = xa
         .iter()
@@ -57,16 +60,29 @@ fn methylation_protects_task_a_at_matched_task_b_accuracy() {
             assert!(a.acc_b >= cfg.target_b && a.acc_b < cfg.target_b + 0.03);
         }
         // Plain SGD forgets: it is the baseline the claim is about.
-        assert!(s.sgd.acc_a_after < s.sgd.acc_a_before, "seed {}: SGD did not forget", s.seed);
+        assert!(
+            s.sgd.acc_a_after < s.sgd.acc_a_before,
+            "seed {}: SGD did not forget",
+            s.seed
+        );
         // Methylation stays in [0, 1) and only rises, at every step (its plasticity 1 − m stays
         // positive even where m rounds to 1 in f64) and between the tasks.
-        assert!(s.methyl.m_monotone, "seed {}: methylation left [0, 1) or fell", s.seed);
+        assert!(
+            s.methyl.m_monotone,
+            "seed {}: methylation left [0, 1) or fell",
+            s.seed
+        );
         let m = &s.methyl.m_after_b;
         assert!(m.iter().all(|&v| (0.0..=1.0).contains(&v)));
         assert!(m.iter().zip(&s.methyl.m_after_a).all(|(b, a)| b >= a));
         assert!(m.iter().any(|&v| v > 0.9) && m.iter().any(|&v| v < 0.1));
     }
-    assert!(r.mean_margin > 0.05, "margin {} ± {}", r.mean_margin, r.margin_sem);
+    assert!(
+        r.mean_margin > 0.05,
+        "margin {} ± {}",
+        r.mean_margin,
+        r.margin_sem
+    );
     assert!(
         r.mean_margin > 2.0 * r.margin_sem,
         "margin {} ± {}",
