@@ -59,6 +59,8 @@ pub mod book {
     pub struct AppCellularAutomaton;
     #[doc = include_str!("../book/src/applications/splice_sites.md")]
     pub struct AppSpliceSites;
+    #[doc = include_str!("../book/src/applications/epigenetic_plasticity.md")]
+    pub struct AppEpigeneticPlasticity;
     #[doc = include_str!("../book/src/applications/carbon_forecast.md")]
     pub struct AppCarbonForecast;
     #[doc = include_str!("../book/src/applications/gpu_scaling.md")]
