@@ -83,6 +83,41 @@ impl Sgd {
     }
 }
 
+/// The `Optimizer` methods every first-order optimizer shares: base rate, per-entry scales,
+/// step count, and its per-parameter buffers (`$buffers` of them) saved under `$kind`.
+macro_rules! bookkeeping {
+    ($kind:literal, $buffers:literal) => {
+        fn lr(&self) -> f64 {
+            self.lr
+        }
+        fn set_lr(&mut self, lr: f64) {
+            self.lr = lr;
+        }
+        fn lr_scales(&self) -> &LrScales {
+            &self.scales
+        }
+        fn lr_scales_mut(&mut self) -> &mut LrScales {
+            &mut self.scales
+        }
+        fn steps(&self) -> u64 {
+            self.steps
+        }
+        fn reset(&mut self) {
+            self.state.clear();
+            self.steps = 0;
+        }
+        fn state(&self) -> OptimizerState {
+            self.state.export($kind, self.steps, self.lr)
+        }
+        fn set_state(&mut self, state: OptimizerState) -> Result<()> {
+            self.state.import($kind, $buffers, &state)?;
+            self.steps = state.steps;
+            self.lr = state.lr;
+            Ok(())
+        }
+    };
+}
+
 impl Optimizer for Sgd {
     fn step<E: Dtype, D: Device<E>, M: Model<E, D>>(
         &mut self,
@@ -113,34 +148,7 @@ impl Optimizer for Sgd {
         self.steps += 1;
         Ok(())
     }
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-    fn lr_scales(&self) -> &LrScales {
-        &self.scales
-    }
-    fn lr_scales_mut(&mut self) -> &mut LrScales {
-        &mut self.scales
-    }
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-    fn reset(&mut self) {
-        self.state.clear();
-        self.steps = 0;
-    }
-    fn state(&self) -> OptimizerState {
-        self.state.export("sgd", self.steps, self.lr)
-    }
-    fn set_state(&mut self, state: OptimizerState) -> Result<()> {
-        self.state.import("sgd", 1, &state)?;
-        self.steps = state.steps;
-        self.lr = state.lr;
-        Ok(())
-    }
+    bookkeeping!("sgd", 1);
 }
 
 /// Adam, and AdamW when given [`WeightDecay::Decoupled`].
@@ -223,34 +231,7 @@ impl Optimizer for Adam {
         self.steps = t;
         Ok(())
     }
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-    fn lr_scales(&self) -> &LrScales {
-        &self.scales
-    }
-    fn lr_scales_mut(&mut self) -> &mut LrScales {
-        &mut self.scales
-    }
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-    fn reset(&mut self) {
-        self.state.clear();
-        self.steps = 0;
-    }
-    fn state(&self) -> OptimizerState {
-        self.state.export("adam", self.steps, self.lr)
-    }
-    fn set_state(&mut self, state: OptimizerState) -> Result<()> {
-        self.state.import("adam", 2, &state)?;
-        self.steps = state.steps;
-        self.lr = state.lr;
-        Ok(())
-    }
+    bookkeeping!("adam", 2);
 }
 
 /// RMSProp: `v ← αv + (1−α)g²`, `θ ← θ − η g/(√v + ε)`, optionally with momentum on the
@@ -336,32 +317,5 @@ impl Optimizer for RmsProp {
         self.steps += 1;
         Ok(())
     }
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-    fn lr_scales(&self) -> &LrScales {
-        &self.scales
-    }
-    fn lr_scales_mut(&mut self) -> &mut LrScales {
-        &mut self.scales
-    }
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-    fn reset(&mut self) {
-        self.state.clear();
-        self.steps = 0;
-    }
-    fn state(&self) -> OptimizerState {
-        self.state.export("rmsprop", self.steps, self.lr)
-    }
-    fn set_state(&mut self, state: OptimizerState) -> Result<()> {
-        self.state.import("rmsprop", 2, &state)?;
-        self.steps = state.steps;
-        self.lr = state.lr;
-        Ok(())
-    }
+    bookkeeping!("rmsprop", 2);
 }
