@@ -669,14 +669,11 @@ impl<'a> Lowerer<'a> {
                 let ok = c.only(cx, &fname, &[], &[])
                     & Self::want_args(cx, name, &c, 2, "2 tensors: prediction and target");
                 let (ae, be) = (c.pos.first().copied()?, c.pos.get(1).copied()?);
-                let av = self.expr(cx, ae, scope);
-                let bv = self.expr(cx, be, scope);
-                let (av, bv) = (av?, bv?);
+                let (a, b) = (self.operand(cx, ae, scope), self.operand(cx, be, scope));
+                let ((a, sa), (b, sb)) = (a?, b?);
                 if !ok {
                     return None;
                 }
-                let (a, b) = (self.tensor(av, ae.start()), self.tensor(bv, be.start()));
-                let (sa, sb) = (self.graph.shape(a).clone(), self.graph.shape(b).clone());
                 if sa != sb {
                     cx.error(
                         name.span(),
@@ -794,14 +791,11 @@ impl<'a> Lowerer<'a> {
                 let ok = c.only(cx, "concat", &["axis"], &[])
                     & Self::want_args(cx, name, &c, 2, "2 tensors and an axis: `concat(a, b, axis = 1)`");
                 let (ae, be) = (c.pos.first().copied()?, c.pos.get(1).copied()?);
-                let av = self.expr(cx, ae, scope);
-                let bv = self.expr(cx, be, scope);
-                let (av, bv) = (av?, bv?);
+                let (a, b) = (self.operand(cx, ae, scope), self.operand(cx, be, scope));
+                let ((a, sa), (b, sb)) = (a?, b?);
                 if !ok {
                     return None;
                 }
-                let (a, b) = (self.tensor(av, ae.start()), self.tensor(bv, be.start()));
-                let (sa, sb) = (self.graph.shape(a).clone(), self.graph.shape(b).clone());
                 let Some(axis_e) = c.kw("axis") else {
                     cx.error(name.span(), "`concat` needs `axis = k`");
                     return None;
