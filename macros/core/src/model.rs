@@ -146,6 +146,21 @@ pub fn model(mctx: &ModelCtx, layout: &Layout, lowered: &[(FnSig, Lowered)]) -> 
         .map(|(sig, low)| function(mctx, layout, &grads_name, sig, low))
         .collect();
     let grads_doc = format!("The gradient of every parameter of [`{name}`]: same fields, same shapes.");
+    // The model and its gradient struct have the same fields, so the same visitor bodies.
+    let visit_bodies = quote! {
+            fn visit_params<V: #rt::TensorVisitor<E, D>>(&self, prefix: &str, v: &mut V) -> #rt::Result<()> {
+                let _ = (&prefix, &v);
+                #( v.visit(&#rt::params::join_name(prefix, #pstrs), &self.#pnames)?; )*
+                #( #rt::Params::visit_params(&self.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
+                Ok(())
+            }
+            fn visit_params_mut<V: #rt::TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V) -> #rt::Result<()> {
+                let _ = (&prefix, &v);
+                #( v.visit(&#rt::params::join_name(prefix, #pstrs), &mut self.#pnames)?; )*
+                #( #rt::Params::visit_params_mut(&mut self.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
+                Ok(())
+            }
+    };
 
     quote! {
         #(#attrs)*
@@ -196,33 +211,11 @@ pub fn model(mctx: &ModelCtx, layout: &Layout, lowered: &[(FnSig, Lowered)]) -> 
         }
 
         impl<#gimp> #rt::Params<E, D> for #name<#guse> {
-            fn visit_params<V: #rt::TensorVisitor<E, D>>(&self, prefix: &str, v: &mut V) -> #rt::Result<()> {
-                let _ = (&prefix, &v);
-                #( v.visit(&#rt::params::join_name(prefix, #pstrs), &self.#pnames)?; )*
-                #( #rt::Params::visit_params(&self.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
-                Ok(())
-            }
-            fn visit_params_mut<V: #rt::TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V) -> #rt::Result<()> {
-                let _ = (&prefix, &v);
-                #( v.visit(&#rt::params::join_name(prefix, #pstrs), &mut self.#pnames)?; )*
-                #( #rt::Params::visit_params_mut(&mut self.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
-                Ok(())
-            }
+            #visit_bodies
         }
 
         impl<#gimp> #rt::Params<E, D> for #grads_name<#guse> {
-            fn visit_params<V: #rt::TensorVisitor<E, D>>(&self, prefix: &str, v: &mut V) -> #rt::Result<()> {
-                let _ = (&prefix, &v);
-                #( v.visit(&#rt::params::join_name(prefix, #pstrs), &self.#pnames)?; )*
-                #( #rt::Params::visit_params(&self.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
-                Ok(())
-            }
-            fn visit_params_mut<V: #rt::TensorVisitorMut<E, D>>(&mut self, prefix: &str, v: &mut V) -> #rt::Result<()> {
-                let _ = (&prefix, &v);
-                #( v.visit(&#rt::params::join_name(prefix, #pstrs), &mut self.#pnames)?; )*
-                #( #rt::Params::visit_params_mut(&mut self.#snames, &#rt::params::join_name(prefix, #sstrs), v)?; )*
-                Ok(())
-            }
+            #visit_bodies
         }
 
         impl<#gimp> #rt::Model<E, D> for #name<#guse> {
