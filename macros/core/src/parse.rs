@@ -449,45 +449,39 @@ fn parse_primary(input: ParseStream) -> syn::Result<Expr> {
         let recv: Ident = input.parse()?;
         input.parse::<Token![.]>()?;
         let method: Ident = input.parse()?;
-        let content;
-        let paren = parenthesized!(content in input);
-        let mut args = Vec::new();
-        while !content.is_empty() {
-            args.push(parse_arg(&content)?);
-            if content.is_empty() {
-                break;
-            }
-            content.parse::<Token![,]>()?;
-        }
+        let (args, close) = parse_call_args(input)?;
         return Ok(Expr::MethodCall {
             recv,
             method,
             args,
-            close: paren.span.close(),
+            close,
         });
     }
     if input.peek(Ident) {
         let name: Ident = input.parse()?;
         if input.peek(syn::token::Paren) {
-            let content;
-            let paren = parenthesized!(content in input);
-            let mut args = Vec::new();
-            while !content.is_empty() {
-                args.push(parse_arg(&content)?);
-                if content.is_empty() {
-                    break;
-                }
-                content.parse::<Token![,]>()?;
-            }
-            return Ok(Expr::Call {
-                name,
-                args,
-                close: paren.span.close(),
-            });
+            let (args, close) = parse_call_args(input)?;
+            return Ok(Expr::Call { name, args, close });
         }
         return Ok(Expr::Var(name));
     }
     Err(input.error("expected an expression: a name, a number, a call like `tanh(x)`, or `( … )`"))
+}
+
+/// `( arg, arg, … )` of a call, with the closing parenthesis's span (where "missing argument"
+/// errors point).
+fn parse_call_args(input: ParseStream) -> syn::Result<(Vec<Arg>, Span)> {
+    let content;
+    let paren = parenthesized!(content in input);
+    let mut args = Vec::new();
+    while !content.is_empty() {
+        args.push(parse_arg(&content)?);
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok((args, paren.span.close()))
 }
 
 fn parse_arg(input: ParseStream) -> syn::Result<Arg> {
