@@ -72,21 +72,9 @@ fn vae_gradient_matches_finite_differences_and_tape() {
     // The gradient struct nests like the model.
     assert_eq!(g.enc.w.as_vec().len(), 24);
     assert_eq!(g.dec.wo.as_vec().len(), 24);
-    let p = to_flat(&m);
     let d = to_flat(&g);
-    let h = 1e-6;
-    let mut worst: f64 = 0.0;
-    for i in 0..p.len() {
-        let mut mm = m.clone();
-        let mut q = p.clone();
-        q[i] += h;
-        set_flat(&mut mm, &q).unwrap();
-        let up = mm.loss(&x, &eps).unwrap();
-        q[i] -= 2.0 * h;
-        set_flat(&mut mm, &q).unwrap();
-        let down = mm.loss(&x, &eps).unwrap();
-        worst = worst.max(common::rel_err((up - down) / (2.0 * h), d[i]));
-    }
+    let fd = common::fd_params(&m, 1e-6, |mm| mm.loss(&x, &eps).unwrap());
+    let worst = common::worst_diff(&fd, &d);
     assert!(
         worst < 1e-6,
         "VAE gradient vs finite differences: worst rel. err {worst:e}"

@@ -1,6 +1,8 @@
 //! Custom ops with a user-supplied VJP: shapes checked at the call, the Rust VJP called by
 //! the derived backward pass, composed with the rest of the model's gradient.
 
+mod common;
+
 use shapegrad::custom::{CustomOp, HostTensor};
 use shapegrad::prelude::*;
 use shapegrad::Model;
@@ -82,21 +84,14 @@ fn custom_op_gradients_match_finite_differences() {
     let y = dev.tensor_from_vec(vec![0.1, -0.3, 0.5, 0.2], (4usize,));
     let (l, g, (gx, _)) = m.loss_and_grad_inputs(&x, &y).unwrap();
     assert_eq!(l, m.loss(&x, &y).unwrap());
-    let p = to_flat(&m);
     let d = to_flat(&g);
     let h = 1e-6;
-    let mut worst: f64 = 0.0;
-    for i in 0..p.len() {
-        let mut mm = m.clone();
-        let mut q = p.clone();
-        q[i] += h;
-        set_flat(&mut mm, &q).unwrap();
-        let up = mm.loss(&x, &y).unwrap();
-        q[i] -= 2.0 * h;
-        set_flat(&mut mm, &q).unwrap();
-        let down = mm.loss(&x, &y).unwrap();
-        worst = worst.max(((up - down) / (2.0 * h) - d[i]).abs() / d[i].abs().max(1.0));
-    }
+    let fd = common::fd_params(&m, h, |mm| mm.loss(&x, &y).unwrap());
+    let mut worst = fd
+        .iter()
+        .zip(&d)
+        .map(|(f, d)| (f - d).abs() / d.abs().max(1.0))
+        .fold(0.0, f64::max);
     let xv = x.as_vec();
     let gxv = gx.as_vec();
     for i in 0..xv.len() {

@@ -29,21 +29,8 @@ pub fn fd_worst<M: Model<f64, Cpu>>(
     derived_x: &X<f64>,
 ) -> f64 {
     let h = 1e-5;
-    let mut worst: f64 = 0.0;
-    let p0 = to_flat(model);
-    let dp = to_flat(derived_params);
-    let mut m = model.clone();
-    for i in 0..p0.len() {
-        let mut p = p0.clone();
-        p[i] += h;
-        set_flat(&mut m, &p).unwrap();
-        let up = loss(&m, x);
-        p[i] -= 2.0 * h;
-        set_flat(&mut m, &p).unwrap();
-        let down = loss(&m, x);
-        let fd = (up - down) / (2.0 * h);
-        worst = worst.max(rel_err(fd, dp[i]));
-    }
+    let fd = fd_params(model, h, |m| loss(m, x));
+    let mut worst = worst_diff(&fd, &to_flat(derived_params));
     let xv = x.as_vec();
     let dx = derived_x.as_vec();
     let dev = Cpu::default();
@@ -56,6 +43,24 @@ pub fn fd_worst<M: Model<f64, Cpu>>(
         worst = worst.max(rel_err((up - down) / (2.0 * h), dx[i]));
     }
     worst
+}
+
+/// Central differences (step `h`) of `loss` in every parameter of `model`, in `to_flat` order.
+pub fn fd_params<M: Model<f64, Cpu>>(model: &M, h: f64, loss: impl Fn(&M) -> f64) -> Vec<f64> {
+    let p0 = to_flat(model);
+    let mut m = model.clone();
+    (0..p0.len())
+        .map(|i| {
+            let mut p = p0.clone();
+            p[i] += h;
+            set_flat(&mut m, &p).unwrap();
+            let up = loss(&m);
+            p[i] -= 2.0 * h;
+            set_flat(&mut m, &p).unwrap();
+            let down = loss(&m);
+            (up - down) / (2.0 * h)
+        })
+        .collect()
 }
 
 /// Worst relative error between two flat vectors.
