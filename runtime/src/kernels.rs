@@ -11,9 +11,9 @@
 
 use std::any::Any;
 
-use dfdx::shapes::{Dtype, HasShape, Shape};
+use dfdx::shapes::{Axes2, Dim, Dtype, HasShape, Shape};
 use dfdx::tensor::{Cpu, Tensor, TensorFromVec};
-use dfdx::tensor_ops::{Device, ReshapeTo};
+use dfdx::tensor_ops::{Device, PermuteTo, ReshapeTo, TryMatMul};
 use rayon::prelude::*;
 
 /// Entries per rayon task; below two chunks a kernel runs on the calling thread.
@@ -61,6 +61,140 @@ pub fn sigmoid_vjp<S: Shape, E: Dtype, D: Device<E>>(
     match cpu_map(&g, Some(&y), kernel::<f32>, kernel::<f64>) {
         Some(out) => out,
         None => (y.clone().negate() + E::ONE) * y * g,
+    }
+}
+
+/// `a · b` for `a: [M, K]`, `b: [K, N]`.
+pub fn matmul_nn<M: Dim, K: Dim, N: Dim, E: Dtype, D: Device<E>>(
+    a: Tensor<(M, K), E, D>,
+    b: Tensor<(K, N), E, D>,
+) -> Tensor<(M, N), E, D> {
+    let ((m, k), n) = (*a.shape(), b.shape().1);
+    cpu_gemm(&a, &b, [m.size(), k.size(), n.size()], [false, false], (m, n)).unwrap_or_else(|| a.matmul(b))
+}
+
+/// `aᵀ · b` for `a: [K, M]`, `b: [K, N]` (the weight gradient `xᵀ · g`), without materializing
+/// the transpose.
+pub fn matmul_tn<M: Dim, K: Dim, N: Dim, E: Dtype, D: Device<E>>(
+    a: Tensor<(K, M), E, D>,
+    b: Tensor<(K, N), E, D>,
+) -> Tensor<(M, N), E, D> {
+    let ((k, m), n) = (*a.shape(), b.shape().1);
+    cpu_gemm(&a, &b, [m.size(), k.size(), n.size()], [true, false], (m, n))
+        .unwrap_or_else(|| a.permute::<(M, K), Axes2<1, 0>>().matmul(b))
+}
+
+/// `a · bᵀ` for `a: [M, K]`, `b: [N, K]` (the input gradient `g · wᵀ`).
+pub fn matmul_nt<M: Dim, K: Dim, N: Dim, E: Dtype, D: Device<E>>(
+    a: Tensor<(M, K), E, D>,
+    b: Tensor<(N, K), E, D>,
+) -> Tensor<(M, N), E, D> {
+    let ((m, k), n) = (*a.shape(), b.shape().0);
+    cpu_gemm(&a, &b, [m.size(), k.size(), n.size()], [false, true], (m, n))
+        .unwrap_or_else(|| a.matmul(b.permute::<(K, N), Axes2<1, 0>>()))
+}
+
+/// `aᵀ · bᵀ` for `a: [K, M]`, `b: [N, K]`.
+pub fn matmul_tt<M: Dim, K: Dim, N: Dim, E: Dtype, D: Device<E>>(
+    a: Tensor<(K, M), E, D>,
+    b: Tensor<(N, K), E, D>,
+) -> Tensor<(M, N), E, D> {
+    let ((k, m), n) = (*a.shape(), b.shape().0);
+    cpu_gemm(&a, &b, [m.size(), k.size(), n.size()], [true, true], (m, n)).unwrap_or_else(|| {
+        a.permute::<(M, K), Axes2<1, 0>>()
+            .matmul(b.permute::<(K, N), Axes2<1, 0>>())
+    })
+}
+
+/// On `Cpu` with `f32`/`f64`: `op(a) · op(b)` (op = transpose where `trans` says) with the
+/// `gemm` crate, from row-major host copies of the operands as stored — a transposed operand is
+/// just other strides. `None` on every other device or dtype.
+fn cpu_gemm<SA: Shape, SB: Shape, SO: Shape, E: Dtype, D: Device<E>>(
+    a: &Tensor<SA, E, D>,
+    b: &Tensor<SB, E, D>,
+    [m, k, n]: [usize; 3],
+    trans: [bool; 2],
+    out_shape: SO,
+) -> Option<Tensor<SO, E, D>> {
+    fn run<SA: Shape, SB: Shape, SO: Shape, F: Dtype, E: Dtype, D: Device<E>>(
+        a: &Tensor<SA, E, D>,
+        b: &Tensor<SB, E, D>,
+        mkn: [usize; 3],
+        trans: [bool; 2],
+        out_shape: SO,
+    ) -> Option<Tensor<SO, E, D>> {
+        let a = (a as &dyn Any).downcast_ref::<Tensor<SA, F, Cpu>>()?;
+        let b = (b as &dyn Any)
+            .downcast_ref::<Tensor<SB, F, Cpu>>()
+            .expect("both operands share one type");
+        let (av, bv) = (host_copy(a), host_copy(b));
+        let mut out = vec![F::default(); mkn[0] * mkn[2]];
+        gemm_into(&mut out, &av, &bv, mkn, trans);
+        let t: Tensor<SO, F, Cpu> = a.device().tensor_from_vec(out, out_shape);
+        let mut slot = Some(t);
+        (&mut slot as &mut dyn Any)
+            .downcast_mut::<Option<Tensor<SO, E, D>>>()
+            .and_then(Option::take)
+    }
+    run::<SA, SB, SO, f32, E, D>(a, b, [m, k, n], trans, out_shape)
+        .or_else(|| run::<SA, SB, SO, f64, E, D>(a, b, [m, k, n], trans, out_shape))
+}
+
+/// `out[m×n] = op(a) · op(b)`, all row-major as stored; `a` is `m×k` (`k×m` if transposed),
+/// `b` is `k×n` (`n×k` if transposed). Products below ~64³ multiply-adds stay on one thread.
+fn gemm_into<F: 'static + Copy + Default>(
+    out: &mut [F],
+    a: &[F],
+    b: &[F],
+    [m, k, n]: [usize; 3],
+    [ta, tb]: [bool; 2],
+) {
+    assert!(
+        out.len() == m * n && a.len() == m * k && b.len() == k * n,
+        "gemm operand lengths"
+    );
+    if m * n * k == 0 {
+        return; // `out` is already the empty sum, zeros
+    }
+    // (column stride, row stride) of each logical matrix over its storage.
+    let (a_cs, a_rs) = if ta { (m, 1) } else { (1, k) };
+    let (b_cs, b_rs) = if tb { (k, 1) } else { (1, n) };
+    let parallelism = if m * n * k >= 1 << 18 {
+        gemm::Parallelism::Rayon(rayon::current_num_threads())
+    } else {
+        gemm::Parallelism::None
+    };
+    let one: F = if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
+        *(&1f32 as &dyn Any).downcast_ref::<F>().expect("f32")
+    } else {
+        *(&1f64 as &dyn Any).downcast_ref::<F>().expect("f64")
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: the lengths were checked above: every index `i·rs + j·cs` the strides describe for
+    // an `m×k`, `k×n` and `m×n` matrix lies inside `a`, `b` and `out`; `out` is borrowed
+    // mutably and does not alias the inputs; `read_dst = false`, so `out` is only written.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            F::default(),
+            one,
+            false,
+            false,
+            false,
+            parallelism,
+        )
     }
 }
 
@@ -154,7 +288,7 @@ fn tanh_f32(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::{sigmoid_vjp, tanh_f32, tanh_vjp, PAR_CHUNK};
-    use dfdx::prelude::{Axes2, Const, Cpu, PermuteTo, Shape, Tensor, TensorFromVec};
+    use dfdx::prelude::{Axes2, Const, Cpu, PermuteTo, Shape, Tensor, TensorFromVec, TryMatMul};
 
     #[test]
     fn fast_tanh_is_within_a_few_ulp_of_exact() {
@@ -198,6 +332,43 @@ mod tests {
             .map(|i| (((i as u64 + seed) * 2_654_435_761) % 1000) as f64 / 250.0 - 2.0)
             .collect();
         dev.tensor_from_vec(v, shape)
+    }
+
+    #[test]
+    fn matmuls_with_folded_transposes_equal_dfdx() {
+        let dev = Cpu::default();
+        // Small (one thread) and large enough for the parallel path (300·40·33 ≥ 2¹⁸); a run-time dim as dfdx
+        // models have them.
+        for m in [3usize, 300] {
+            let a = sample(&dev, (m, Const::<40>), 1);
+            let at = sample(&dev, (Const::<40>, m), 2);
+            let b = sample(&dev, (Const::<40>, Const::<33>), 3);
+            let bt = sample(&dev, (Const::<33>, Const::<40>), 4);
+            let close = |x: Vec<f64>, y: Vec<f64>| {
+                assert_eq!(x.len(), y.len());
+                let worst = x.iter().zip(&y).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+                assert!(worst < 1e-12, "worst {worst:e}");
+            };
+            close(
+                super::matmul_nn(a.clone(), b.clone()).as_vec(),
+                a.clone().matmul(b.clone()).as_vec(),
+            );
+            let want_tn = at.clone().permute::<_, Axes2<1, 0>>().matmul(b.clone()).as_vec();
+            close(super::matmul_tn(at.clone(), b.clone()).as_vec(), want_tn);
+            let want_nt = a.clone().matmul(bt.clone().permute::<_, Axes2<1, 0>>()).as_vec();
+            close(super::matmul_nt(a.clone(), bt.clone()).as_vec(), want_nt);
+            let want_tt = at
+                .clone()
+                .permute::<_, Axes2<1, 0>>()
+                .matmul(bt.clone().permute::<_, Axes2<1, 0>>())
+                .as_vec();
+            close(super::matmul_tt(at.clone(), bt.clone()).as_vec(), want_tt);
+            // f32 and a strided (transposed view) operand.
+            let a32 = at.clone().permute::<_, Axes2<1, 0>>().to_dtype::<f32>();
+            let got = super::matmul_nn(a32.clone(), b.clone().to_dtype::<f32>()).as_vec();
+            let want = a32.matmul(b.clone().to_dtype::<f32>()).as_vec();
+            assert!(got.iter().zip(&want).all(|(p, q)| (p - q).abs() < 1e-4));
+        }
     }
 
     #[test]

@@ -6,9 +6,12 @@
 //! - [`error`]: run-time errors that name the tensor and both shapes.
 //! - [`init`]: seeded, reproducible initializers.
 //! - [`ops`]: kernels the derived backward passes call (VJP helpers dfdx lacks).
+//! - [`kernels`]: fused elementwise kernels and the CPU matrix product the derived code calls.
 //! - [`optim`], [`train`], [`data`], [`gradcheck`], [`io`], [`plot`]: training runtime.
 //! - [`quantum`]: state-vector simulator and differentiable quantum layers.
-#![forbid(unsafe_code)]
+// One audited exception: the call into the `gemm` crate (`kernels::gemm_into`), whose API is
+// raw pointers; it checks every length and stride it passes.
+#![deny(unsafe_code)]
 
 pub use dfdx;
 

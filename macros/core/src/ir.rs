@@ -89,6 +89,13 @@ pub enum Op {
     EqMask,
     /// Matrix product; ranks (1|2|3) @ (1|2|3) as dfdx supports them.
     MatMul,
+    /// `op(a) @ op(b)` of two matrices, op = transpose where the flag says: the products of
+    /// derived gradients (`g @ bᵀ`, `aᵀ @ g`) with the transposes folded into the kernel call
+    /// instead of materialized. Only in derived gradients.
+    MatMulT {
+        ta: bool,
+        tb: bool,
+    },
     /// Sum over the given axes of the input (removed from the shape).
     Sum(Vec<usize>),
     /// Max over the given axes of the input (removed from the shape).
@@ -359,6 +366,14 @@ impl Graph {
             .expect("matmul operands checked before building");
         let sp = self.span(x);
         self.push(Op::MatMul, vec![x, y], out, sp)
+    }
+    /// `op(x) @ op(y)` for matrices (see [`Op::MatMulT`]).
+    pub fn matmul_t(&mut self, x: NodeId, y: NodeId, ta: bool, tb: bool) -> NodeId {
+        let (sx, sy) = (self.shape(x), self.shape(y));
+        let rows = sx.0[usize::from(ta)].clone();
+        let cols = sy.0[usize::from(!tb)].clone();
+        let sp = self.span(x);
+        self.push(Op::MatMulT { ta, tb }, vec![x, y], Shape(vec![rows, cols]), sp)
     }
     pub fn slice(&mut self, x: NodeId, axis: usize, start: usize, end: usize) -> NodeId {
         let mut sh = self.shape(x).clone();

@@ -1,7 +1,8 @@
 //! `a @ b`: matrix products in the ranks dfdx supports. `[K] @ [K]` (a dot product) is lowered
 //! to `sum(a * b)` before it reaches here.
 
-use crate::ir::{Graph, Node, NodeId};
+use crate::emit::EmitCx;
+use crate::ir::{Graph, Node, NodeId, Op};
 use crate::shape::{Dim, Shape};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -38,8 +39,19 @@ pub fn out_shape(a: &Shape, b: &Shape) -> Result<Shape, String> {
     }
 }
 
-pub fn emit(a: &TokenStream, b: &TokenStream) -> TokenStream {
-    quote!((#a).matmul(#b))
+/// Matrix products go to the runtime's kernels (a faster CPU GEMM, dfdx's matmul elsewhere);
+/// other ranks, and the taped oracle, use dfdx's matmul.
+pub fn emit(node: &Node, a: &TokenStream, b: &TokenStream, cx: &EmitCx) -> TokenStream {
+    let rt = &cx.rt;
+    match node.op {
+        Op::MatMulT { ta: false, tb: false } => quote!(#rt::kernels::matmul_nn(#a, #b)),
+        Op::MatMulT { ta: true, tb: false } => quote!(#rt::kernels::matmul_tn(#a, #b)),
+        Op::MatMulT { ta: false, tb: true } => quote!(#rt::kernels::matmul_nt(#a, #b)),
+        Op::MatMulT { ta: true, tb: true } => quote!(#rt::kernels::matmul_tt(#a, #b)),
+        // The output is a matrix only for matrix @ matrix.
+        _ if !cx.taped && node.shape.rank() == 2 => quote!(#rt::kernels::matmul_nn(#a, #b)),
+        _ => quote!((#a).matmul(#b)),
+    }
 }
 
 /// `c = a @ b`; `g` is dL/dc.
@@ -62,8 +74,12 @@ pub fn vjp(gr: &mut Graph, node: &Node, g: NodeId) -> Vec<Option<NodeId>> {
             let at = gr.transpose(a);
             vec![Some(ga), Some(gr.matmul(at, g))]
         }
-        // [M, K] @ [K, N]: ga = g @ bᵀ, gb = aᵀ @ g
-        (2, 2) | (3, 3) => {
+        // [M, K] @ [K, N]: ga = g @ bᵀ, gb = aᵀ @ g, transposes folded into the products
+        (2, 2) => vec![
+            Some(gr.matmul_t(g, b, false, true)),
+            Some(gr.matmul_t(a, g, true, false)),
+        ],
+        (3, 3) => {
             let bt = gr.transpose(b);
             let at = gr.transpose(a);
             vec![Some(gr.matmul(g, bt)), Some(gr.matmul(at, g))]
@@ -77,4 +93,21 @@ pub fn vjp(gr: &mut Graph, node: &Node, g: NodeId) -> Vec<Option<NodeId>> {
         }
         _ => vec![None, None],
     }
+}
+
+/// `c = op(a) @ op(b)`; `g` is dL/dc. With `a' = op(a)`, `b' = op(b)`: `da' = g b'ᵀ` and
+/// `db' = a'ᵀ g`, transposed back where `a`, `b` were — each again one `MatMulT`.
+pub fn vjp_t(gr: &mut Graph, ta: bool, tb: bool, node: &Node, g: NodeId) -> Vec<Option<NodeId>> {
+    let (a, b) = (node.inputs[0], node.inputs[1]);
+    let ga = if ta {
+        gr.matmul_t(b, g, tb, true) // da = b' gᵀ
+    } else {
+        gr.matmul_t(g, b, false, !tb) // da = g b'ᵀ
+    };
+    let gb = if tb {
+        gr.matmul_t(g, a, true, ta) // db = gᵀ a'
+    } else {
+        gr.matmul_t(a, g, !ta, false) // db = a'ᵀ g
+    };
+    vec![Some(ga), Some(gb)]
 }
