@@ -127,9 +127,12 @@ fn cpu_gemm<SA: Shape, SB: Shape, SO: Shape, E: Dtype, D: Device<E>>(
         let b = (b as &dyn Any)
             .downcast_ref::<Tensor<SB, F, Cpu>>()
             .expect("both operands share one type");
-        let (av, bv) = (host_copy(a), host_copy(b));
         let mut out = vec![F::default(); mkn[0] * mkn[2]];
-        gemm_into(&mut out, &av, &bv, mkn, trans);
+        with_scratch::<F, _>(|[av, bv]| {
+            host_copy_into(a, av);
+            host_copy_into(b, bv);
+            gemm_into(&mut out, av, bv, mkn, trans);
+        });
         let t: Tensor<SO, F, Cpu> = a.device().tensor_from_vec(out, out_shape);
         let mut slot = Some(t);
         (&mut slot as &mut dyn Any)
@@ -238,6 +241,35 @@ fn cpu_map<S: Shape, E: Dtype, D: Device<E>>(
             .and_then(Option::take)
     }
     run::<S, f32, E, D>(a, b, f32_kernel).or_else(|| run::<S, f64, E, D>(a, b, f64_kernel))
+}
+
+thread_local! {
+    /// Per-thread operand buffers of [`cpu_gemm`], one pair per dtype: a training step
+    /// multiplies the same shapes every time, so after the first step no operand copy
+    /// allocates (fresh multi-megabyte buffers cost page faults on every call).
+    static SCRATCH: std::cell::RefCell<Vec<Box<dyn Any>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's two scratch vectors of `F`.
+fn with_scratch<F: 'static, R>(f: impl FnOnce(&mut [Vec<F>; 2]) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut all = cell.borrow_mut();
+        let pos = match all.iter().position(|b| b.is::<[Vec<F>; 2]>()) {
+            Some(pos) => pos,
+            None => {
+                all.push(Box::new([Vec::<F>::new(), Vec::<F>::new()]));
+                all.len() - 1
+            }
+        };
+        f(all[pos].downcast_mut::<[Vec<F>; 2]>().expect("checked above"))
+    })
+}
+
+/// Copies the entries of `t` in row-major order into `buf`, resized to fit.
+fn host_copy_into<S: Shape, F: Dtype>(t: &Tensor<S, F, Cpu>, buf: &mut Vec<F>) {
+    let t = t.clone().reshape_like(t.shape());
+    buf.resize(t.shape().num_elements(), F::default());
+    t.copy_into(buf);
 }
 
 /// The entries of `t` in row-major order: one `memcpy` when `t` is laid out contiguously (a
