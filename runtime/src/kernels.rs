@@ -136,11 +136,7 @@ fn cpu_gemm<SA: Shape, SB: Shape, SO: Shape, E: Dtype, D: Device<E>>(
             host_copy_into(b, bv);
             gemm_into(&mut out, av, bv, mkn, trans);
         });
-        let t: Tensor<SO, F, Cpu> = a.device().tensor_from_vec(out, out_shape);
-        let mut slot = Some(t);
-        (&mut slot as &mut dyn Any)
-            .downcast_mut::<Option<Tensor<SO, E, D>>>()
-            .and_then(Option::take)
+        wrap(a.device(), out, out_shape)
     }
     run::<SA, SB, SO, f32, E, D>(a, b, [m, k, n], trans, out_shape)
         .or_else(|| run::<SA, SB, SO, f64, E, D>(a, b, [m, k, n], trans, out_shape))
@@ -148,13 +144,7 @@ fn cpu_gemm<SA: Shape, SB: Shape, SO: Shape, E: Dtype, D: Device<E>>(
 
 /// `out[m×n] = op(a) · op(b)`, all row-major as stored; `a` is `m×k` (`k×m` if transposed),
 /// `b` is `k×n` (`n×k` if transposed). Products below ~64³ multiply-adds stay on one thread.
-fn gemm_into<F: 'static + Copy + Default>(
-    out: &mut [F],
-    a: &[F],
-    b: &[F],
-    [m, k, n]: [usize; 3],
-    [ta, tb]: [bool; 2],
-) {
+fn gemm_into<F: Dtype>(out: &mut [F], a: &[F], b: &[F], [m, k, n]: [usize; 3], [ta, tb]: [bool; 2]) {
     assert!(
         out.len() == m * n && a.len() == m * k && b.len() == k * n,
         "gemm operand lengths"
@@ -169,11 +159,6 @@ fn gemm_into<F: 'static + Copy + Default>(
         gemm::Parallelism::Rayon(rayon::current_num_threads())
     } else {
         gemm::Parallelism::None
-    };
-    let one: F = if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
-        *(&1f32 as &dyn Any).downcast_ref::<F>().expect("f32")
-    } else {
-        *(&1f64 as &dyn Any).downcast_ref::<F>().expect("f64")
     };
     #[allow(unsafe_code)]
     // SAFETY: the lengths were checked above: every index `i·rs + j·cs` the strides describe for
@@ -195,7 +180,7 @@ fn gemm_into<F: 'static + Copy + Default>(
             b_cs as isize,
             b_rs as isize,
             F::default(),
-            one,
+            F::ONE,
             false,
             false,
             false,
@@ -237,13 +222,22 @@ fn cpu_map<S: Shape, E: Dtype, D: Device<E>>(
         } else {
             kernel(&mut out, other);
         }
-        let t: Tensor<S, F, Cpu> = a.device().tensor_from_vec(out, *a.shape());
-        let mut slot = Some(t);
-        (&mut slot as &mut dyn Any)
-            .downcast_mut::<Option<Tensor<S, E, D>>>()
-            .and_then(Option::take)
+        wrap(a.device(), out, *a.shape())
     }
     run::<S, f32, E, D>(a, b, f32_kernel).or_else(|| run::<S, f64, E, D>(a, b, f64_kernel))
+}
+
+/// A host buffer as a `Cpu` tensor of `shape`, returned as the caller's tensor type (which
+/// the callers have just checked is `Tensor<S, F, Cpu>`).
+fn wrap<S: Shape, F: Dtype, E: Dtype, D: Device<E>>(
+    dev: &Cpu,
+    data: Vec<F>,
+    shape: S,
+) -> Option<Tensor<S, E, D>> {
+    let mut slot = Some(dev.tensor_from_vec(data, shape));
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<Tensor<S, E, D>>>()
+        .and_then(Option::take)
 }
 
 thread_local! {
