@@ -11,6 +11,7 @@
 //! `cargo run --release --example adversarial_work` prints the tables and writes SVG figures
 //! under `results/adversarial_work/`.
 
+use shapegrad::data::uniform_stream as rng;
 use shapegrad::optim::{Adam, Optimizer};
 use shapegrad::plot::{self, Figure, Grid, Series};
 use shapegrad::prelude::*;
@@ -124,16 +125,6 @@ pub struct Report {
     pub example_path: (Vec<[f64; 2]>, usize),
     /// The trained classifier.
     pub model: Classifier<f64, Cpu>,
-}
-
-fn rng(seed: u64) -> impl FnMut() -> f64 {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 /// Two interleaved half-moons with Gaussian-ish noise (σ ≈ 0.1), labels one-hot.

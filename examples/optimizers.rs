@@ -17,6 +17,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use shapegrad::data::uniform_stream as rng;
 use shapegrad::hessian::dense_hessian;
 use shapegrad::optim::{
     cholesky_solve, Adam, Lbfgs, LbfgsConfig, ModelObjective, Newton, NewtonConfig, Objective, Optimizer,
@@ -300,16 +301,6 @@ pub struct Report {
 
 // ---------------------------------------------------------------------------------------------
 // Data.
-
-fn rng(seed: u64) -> impl FnMut() -> f64 {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// `y = sin(2 x₀) cos(x₁)` at `n` uniform points of [−1.5, 1.5]².
 pub fn regression_data(dev: &Cpu, n: usize, seed: u64) -> (X, Y) {

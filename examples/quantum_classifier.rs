@@ -24,6 +24,7 @@ use std::sync::LazyLock;
 use std::time::Instant;
 
 use shapegrad::custom::{CustomOp, HostTensor};
+use shapegrad::data::uniform_stream as rng;
 use shapegrad::optim::{Adam, Lbfgs, LbfgsConfig, ModelObjective, Optimizer};
 use shapegrad::plot::{self, Figure, Grid, Series};
 use shapegrad::prelude::*;
@@ -307,16 +308,6 @@ pub struct Report {
     pub cost_exponents: (f64, f64),
     /// The trained classifier.
     pub model: Hybrid<f64, Cpu>,
-}
-
-fn rng(seed: u64) -> impl FnMut() -> f64 {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 /// Two concentric rings (radius 0.5 → class 0, radius 1.2 → class 1) with radial noise.

@@ -53,13 +53,7 @@ shapegrad::model! {
 
 /// XOR of two noisy bits: inputs near (±1, ±1), class 1 when the signs differ.
 pub fn xor_data(n: usize, seed: u64) -> (Vec<[f64; 2]>, Vec<[f64; 2]>) {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut u = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut u = shapegrad::data::uniform_stream(seed);
     let mut x = Vec::new();
     let mut y = Vec::new();
     for i in 0..n {
