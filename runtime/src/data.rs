@@ -14,6 +14,16 @@ use rand::{rngs::StdRng, SeedableRng};
 
 use crate::error::{Error, Result};
 
+/// One step of splitmix64: advances `state` and returns 64 well-mixed bits. The examples build
+/// their seeded generators (uniforms, normals, random states) on it.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// A seeded stream of uniform numbers in [0, 1): xorshift64 with 53-bit outputs. Tiny and
 /// dependency-free, for examples and tests that synthesize data and must print the same numbers
 /// on every machine (no global state, no platform-dependent generator).
